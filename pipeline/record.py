@@ -1,0 +1,157 @@
+"""The document record: the one typed shape that flows through every stage and is stored as
+``metadata.json``. Stages exchange these plain data objects, never each other's internals.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Origin(StrEnum):
+    """Reliability/origin of a document, as archivists record it."""
+
+    SCANNED = "scanned"
+    BORN_DIGITAL = "born_digital"
+    MIXED = "mixed"
+
+
+class Classification(StrEnum):
+    """Access classification, lowest to highest. Secret levels never leak to uncleared users."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    MAT = "mat"
+    TOI_MAT = "toi-mat"
+    TUYET_MAT = "tuyet-mat"
+
+    @property
+    def rank(self) -> int:
+        return list(Classification).index(self)
+
+    @classmethod
+    def parse(cls, value: str) -> Classification:
+        """Accept the CLI levels and the Vietnamese spellings (Mật, Tối mật, Tuyệt mật, …)."""
+        key = nfc(value).strip().lower()
+        aliases = {
+            "": cls.PUBLIC,
+            "public": cls.PUBLIC,
+            "công khai": cls.PUBLIC,
+            "cong khai": cls.PUBLIC,
+            "thường": cls.PUBLIC,
+            "internal": cls.INTERNAL,
+            "nội bộ": cls.INTERNAL,
+            "noi bo": cls.INTERNAL,
+            "mat": cls.MAT,
+            "mật": cls.MAT,
+            "toi-mat": cls.TOI_MAT,
+            "tối mật": cls.TOI_MAT,
+            "toi mat": cls.TOI_MAT,
+            "tuyet-mat": cls.TUYET_MAT,
+            "tuyệt mật": cls.TUYET_MAT,
+            "tuyet mat": cls.TUYET_MAT,
+        }
+        if key not in aliases:
+            allowed = "public, internal, mat, toi-mat, tuyet-mat (or Mật, Tối mật, Tuyệt mật)"
+            raise ValueError(f"unknown classification {value!r}; expected one of: {allowed}")
+        return aliases[key]
+
+
+class DocumentMetadata(BaseModel):
+    """What archivists record about a document (manifest columns). All text NFC."""
+
+    doc_number: str = ""
+    doc_type: str = ""
+    title: str = ""
+    issuer: str = ""
+    issued_date: date | None = None
+    signer: str = ""
+    unit: str = ""
+    classification: Classification = Classification.PUBLIC
+    language: str = ""
+
+    @field_validator("doc_number", "doc_type", "title", "issuer", "signer", "unit", "language")
+    @classmethod
+    def _nfc(cls, value: str) -> str:
+        return nfc(value).strip()
+
+
+class Source(BaseModel):
+    """Provenance: where the document came from."""
+
+    batch: str
+    path: str  # relative path of the file or folder inside the batch
+    files: list[str]  # original file names, in page order
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class PageInfo(BaseModel):
+    number: int  # 1-based
+    text_key: str = ""
+    chars: int = 0
+    confidence: float | None = None  # mean OCR word confidence 0-100; None when not OCR'd
+
+
+class Artefact(BaseModel):
+    key: str
+    sha256: str
+    size: int
+    content_type: str = "application/octet-stream"
+
+
+class SignatureFacts(BaseModel):
+    signed: bool = False
+    level: str = ""  # PAdES level, e.g. B-B
+    field_name: str = ""
+    signer_subject: str = ""
+    signer_cert_sha256: str = ""
+    signed_at: datetime | None = None
+
+
+class Event(BaseModel):
+    """One pipeline step and its outcome; tool versions make results reproducible."""
+
+    stage: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: str = "ok"
+    tools: dict[str, str] = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentRecord(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    source: Source
+    metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
+    origin: Origin
+    ocr_applied: bool = False
+    page_count: int = 0
+    pages: list[PageInfo] = Field(default_factory=list)
+    artefacts: dict[str, Artefact] = Field(default_factory=dict)  # role -> artefact
+    signature: SignatureFacts = Field(default_factory=SignatureFacts)
+    pdfa: str = ""  # claimed conformance, e.g. "2B"
+    events: list[Event] = Field(default_factory=list)
+    archived_at: datetime | None = None
+    retain_until: date | None = None  # set by the retention schedule (roadmap)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> DocumentRecord:
+        return cls.model_validate_json(data)

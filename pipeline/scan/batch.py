@@ -1,0 +1,176 @@
+"""Group a batch folder into documents.
+
+A batch is a folder where each sub-folder is one document made of page images (pages in natural name
+order: ``page2`` before ``page10``) and each PDF file is one document. ``manifest.csv`` gives metadata.
+Anything else is reported as a problem so the orchestrator can quarantine it: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pipeline.record import DocumentMetadata, Origin, nfc
+from pipeline.scan.images import IMAGE_SUFFIXES, inspect_images
+from pipeline.scan.manifest import ManifestRows, read_manifest
+from pipeline.scan.origin import UnreadableInput, inspect_pdf
+
+MANIFEST_NAME = "manifest.csv"
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class IntakeItem:
+    """One document found in a batch, ready for OCR."""
+
+    source_path: str  # relative POSIX path in the batch (NFC)
+    files: list[Path]  # absolute paths, page order
+    kind: Literal["images", "pdf"]
+    origin: Origin
+    needs_ocr: bool
+    page_count: int
+    doc_id: str  # SHA-256 of the content: same content, same id (idempotent ingest)
+    metadata: DocumentMetadata
+    has_manifest_row: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IntakeProblem:
+    """Input that cannot become a document (or a manifest row that cannot apply), with its reason."""
+
+    source_path: str
+    reason: str
+    files: list[Path] = field(default_factory=list)  # what to quarantine byte for byte (may be empty)
+
+
+@dataclass
+class BatchPlan:
+    batch: str
+    root: Path
+    received_at: datetime
+    documents: list[IntakeItem] = field(default_factory=list)
+    problems: list[IntakeProblem] = field(default_factory=list)
+    manifest_errors: list[str] = field(default_factory=list)  # rows that name no document in the batch
+
+
+def natural_key(name: str) -> list[object]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_id(files: list[Path]) -> str:
+    """Id of a document: hash of its page contents in order (file names do not matter)."""
+    if len(files) == 1:
+        return sha256_file(files[0])
+    digest = hashlib.sha256(b"archive-doc-v1\n")
+    for path in files:
+        digest.update(sha256_file(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _relative(root: Path, path: Path) -> str:
+    return nfc(path.relative_to(root).as_posix())
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".") and path.name not in IGNORED_NAMES
+
+
+def _image_document(root: Path, folder: Path) -> IntakeItem | IntakeProblem:
+    rel = _relative(root, folder)
+    entries = sorted((p for p in folder.iterdir() if _visible(p)), key=lambda p: natural_key(p.name))
+    images = [p for p in entries if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    others = [p for p in entries if p not in images]
+    if others:
+        names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in others)
+        return IntakeProblem(rel, f"document folder holds files that are not page images: {names}",
+                             [p for p in entries if p.is_file()])
+    if not images:
+        return IntakeProblem(rel, "document folder is empty (no PNG/TIFF/JPEG pages)")
+    try:
+        info = inspect_images(images)
+    except UnreadableInput as exc:
+        return IntakeProblem(rel, str(exc), images)
+    return IntakeItem(rel, images, "images", Origin.SCANNED, True, info.page_count, content_id(images),
+                      DocumentMetadata(), warnings=info.warnings)
+
+
+def _pdf_document(root: Path, path: Path) -> IntakeItem | IntakeProblem:
+    rel = _relative(root, path)
+    try:
+        info = inspect_pdf(path)
+    except UnreadableInput as exc:
+        return IntakeProblem(rel, str(exc), [path])
+    needs_ocr = info.origin is not Origin.BORN_DIGITAL
+    return IntakeItem(rel, [path], "pdf", info.origin, needs_ocr, info.page_count, content_id([path]),
+                      DocumentMetadata())
+
+
+def plan_batch(batch_dir: Path, manifest: Path | None = None, batch_name: str | None = None) -> BatchPlan:
+    """Find every document of a batch and attach manifest metadata. Raises ManifestError/FileNotFoundError
+    only for problems with the batch as a whole; per-document problems land in ``plan.problems``."""
+    root = batch_dir.resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"batch folder not found: {batch_dir}")
+    plan = BatchPlan(batch=nfc(batch_name or root.name), root=root, received_at=datetime.now(UTC))
+    manifest_path = manifest or (root / MANIFEST_NAME)
+    if manifest is not None and not manifest.is_file():
+        raise FileNotFoundError(f"manifest not found: {manifest}")
+    rows = read_manifest(manifest_path) if manifest_path.is_file() else None
+
+    for entry in sorted((p for p in root.iterdir() if _visible(p)), key=lambda p: natural_key(p.name)):
+        if entry.resolve() == manifest_path.resolve():
+            continue
+        if entry.is_dir():
+            found = _image_document(root, entry)
+        elif entry.suffix.lower() == ".pdf":
+            found = _pdf_document(root, entry)
+        else:
+            found = IntakeProblem(_relative(root, entry),
+                                  "not a document: expected a PDF file or a folder of page images", [entry])
+        if isinstance(found, IntakeProblem):
+            plan.problems.append(found)
+        else:
+            plan.documents.append(found)
+
+    if rows is not None:
+        _apply_manifest(plan, rows)
+    return plan
+
+
+def _apply_manifest(plan: BatchPlan, rows: ManifestRows) -> None:
+    known = {d.source_path for d in plan.documents} | {p.source_path for p in plan.problems}
+    row_errors: dict[str, list[str]] = {}
+    for key, message in rows.errors:
+        if key and key in known:
+            row_errors.setdefault(key, []).append(message)
+        else:
+            plan.manifest_errors.append(message)
+    for key in rows.by_path:
+        if key not in known:
+            plan.manifest_errors.append(f"manifest row for {key!r} names no file or folder in the batch")
+    kept: list[IntakeItem] = []
+    for doc in plan.documents:
+        if doc.source_path in row_errors:
+            # Wrong metadata must not be archived as if it were right: quarantine with the row's reason.
+            reason = "; ".join(row_errors[doc.source_path])
+            plan.problems.append(IntakeProblem(doc.source_path, reason, doc.files))
+            continue
+        meta = rows.by_path.get(doc.source_path)
+        if meta is not None:
+            doc.metadata = meta
+            doc.has_manifest_row = True
+        kept.append(doc)
+    plan.documents = kept

@@ -1,0 +1,104 @@
+"""The batch manifest: ``manifest.csv`` (UTF-8), one row per document, keyed by relative path."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.record import Classification, DocumentMetadata, nfc
+
+COLUMNS = ("doc_number", "doc_type", "title", "issuer", "issued_date", "signer", "unit", "classification",
+           "language")
+PATH_COLUMNS = ("path", "source", "file")
+LANGUAGE_ALIASES = {"vi": "vie", "vn": "vie", "tiếng việt": "vie", "en": "eng", "tiếng anh": "eng"}
+_LANGUAGE_RE = re.compile(r"^[a-z_]{3,}(\+[a-z_]{3,})*$")
+
+
+class ManifestError(Exception):
+    """The manifest as a whole cannot be read (missing path column, not UTF-8, …)."""
+
+
+@dataclass
+class ManifestRows:
+    by_path: dict[str, DocumentMetadata] = field(default_factory=dict)
+    # Row-level errors: (relative path or "", "manifest.csv row N: reason"). Keyed so the document concerned
+    # can be quarantined with that reason instead of being archived with wrong metadata.
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def normalise_key(path: str) -> str:
+    """Relative POSIX path, NFC, without leading ./ or trailing slash."""
+    key = nfc(path.strip()).replace("\\", "/")
+    while key.startswith("./"):
+        key = key[2:]
+    return key.strip("/")
+
+
+def parse_language(value: str) -> str:
+    raw = nfc(value).strip().lower()
+    if not raw:
+        return ""
+    parts = [LANGUAGE_ALIASES.get(p.strip(), p.strip()) for p in re.split(r"[+,; ]+", raw) if p.strip()]
+    lang = "+".join(parts)
+    if not _LANGUAGE_RE.match(lang):
+        raise ValueError(f"language {value!r} is not a Tesseract language code such as 'vie' or 'vie+eng'")
+    return lang
+
+
+def parse_row(row: dict[str, str]) -> DocumentMetadata:
+    values = {c: nfc(row.get(c) or "").strip() for c in COLUMNS}
+    issued: date | None = None
+    if values["issued_date"]:
+        try:
+            issued = date.fromisoformat(values["issued_date"])
+        except ValueError:
+            raise ValueError(f"issued_date {values['issued_date']!r} is not a date YYYY-MM-DD") from None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", values["issued_date"]):
+            raise ValueError(f"issued_date {values['issued_date']!r} is not a date YYYY-MM-DD")
+    classification = Classification.parse(values["classification"])
+    return DocumentMetadata(
+        doc_number=values["doc_number"],
+        doc_type=values["doc_type"],
+        title=values["title"],
+        issuer=values["issuer"],
+        issued_date=issued,
+        signer=values["signer"],
+        unit=values["unit"],
+        classification=classification,
+        language=parse_language(values["language"]),
+    )
+
+
+def read_manifest(path: Path) -> ManifestRows:
+    """Read the manifest; bad rows are reported one by one, the rest is used."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    reader = csv.DictReader(text.splitlines())
+    header = [nfc(h).strip().lower() for h in (reader.fieldnames or [])]
+    path_col = next((c for c in PATH_COLUMNS if c in header), None)
+    if path_col is None:
+        raise ManifestError(f"{path.name} has no 'path' column (header: {', '.join(header) or 'empty'})")
+    unknown = [h for h in header if h and h not in COLUMNS and h not in PATH_COLUMNS]
+    rows = ManifestRows()
+    if unknown:
+        rows.errors.append(("", f"{path.name}: unknown column(s) ignored: {', '.join(unknown)}"))
+    for number, raw in enumerate(reader, start=2):
+        row = {nfc(k).strip().lower(): (v or "") for k, v in raw.items() if k is not None}
+        key = normalise_key(row.get(path_col, ""))
+        if not key:
+            if any(v.strip() for v in row.values()):
+                rows.errors.append(("", f"{path.name} row {number}: empty path"))
+            continue
+        if key in rows.by_path:
+            rows.errors.append((key, f"{path.name} row {number}: duplicate row for {key!r}"))
+            continue
+        try:
+            rows.by_path[key] = parse_row(row)
+        except ValueError as exc:
+            rows.errors.append((key, f"{path.name} row {number} ({key}): {exc}"))
+    return rows

@@ -1,0 +1,74 @@
+"""Decide a PDF's origin from its pages: text layer or images only.
+
+The same decision says whether to OCR: scanned and mixed documents are OCR'd (pages that already carry
+text are kept), born-digital ones keep their own text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from pipeline.record import Origin
+
+
+class UnreadableInput(Exception):
+    """The file cannot be used as a document (corrupt, encrypted, empty, wrong type)."""
+
+
+@dataclass(frozen=True)
+class PdfInspection:
+    page_count: int
+    text_pages: int  # pages with a text layer
+    image_only_pages: int  # pages with images and no text
+    origin: Origin
+
+
+def _page_has_image(page: pdfium.PdfPage) -> bool:
+    return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
+
+
+def classify_pages(text_pages: int, image_only_pages: int) -> Origin:
+    if text_pages and image_only_pages:
+        return Origin.MIXED
+    if image_only_pages:
+        return Origin.SCANNED
+    return Origin.BORN_DIGITAL
+
+
+def inspect_pdf(path: Path) -> PdfInspection:
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        raise UnreadableInput(f"{path.name}: not a PDF file (no %PDF- header)")
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        message = str(exc)
+        if "password" in message.lower():
+            reason = "PDF is encrypted with a password; decrypt it before intake"
+            raise UnreadableInput(f"{path.name}: {reason}") from None
+        raise UnreadableInput(f"{path.name}: corrupt or unreadable PDF ({message})") from None
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise UnreadableInput(f"{path.name}: PDF has no pages")
+        text_pages = image_only = 0
+        for index in range(count):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            has_text = bool(textpage.get_text_range().strip())
+            textpage.close()
+            if has_text:
+                text_pages += 1
+            elif _page_has_image(page):
+                image_only += 1
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise UnreadableInput(f"{path.name}: corrupt PDF page ({exc})") from None
+    finally:
+        pdf.close()
+    return PdfInspection(count, text_pages, image_only, classify_pages(text_pages, image_only))

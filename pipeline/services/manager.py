@@ -1,0 +1,34 @@
+"""`archive services up|down|status`: the local services of a single-machine instance, all on loopback.
+
+Redis (broker) and the S3 server (SeaweedFS locally; a MinIO deployment sets ``s3.manage_local = false``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.services.redis_server import redis_status, start_redis, stop_redis
+from pipeline.services.s3local import s3_status, start_s3, stop_s3
+
+
+def services_up(settings: Settings) -> dict[str, Any]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    start_redis(settings)
+    if settings.s3.manage_local:
+        start_s3(settings)
+    return services_status(settings)
+
+
+def services_down(settings: Settings) -> dict[str, Any]:
+    if settings.s3.manage_local:
+        stop_s3(settings)
+    stop_redis(settings)
+    return services_status(settings)
+
+
+def services_status(settings: Settings) -> dict[str, Any]:
+    status: dict[str, Any] = {"redis": redis_status(settings)}
+    status["s3"] = s3_status(settings) if settings.s3.manage_local else {
+        "running": None, "endpoint": settings.s3.endpoint, "managed": False}
+    return status
