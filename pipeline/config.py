@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 DEFAULT_HOME = Path.home() / ".archive"
 ENV_PREFIX = "ARCHIVE_"
@@ -64,6 +64,12 @@ class SignSettings(BaseModel):
     agency_name: str = ""
     reason: str = "Sao y bản chính / Số hóa từ bản giấy"
     location: str = "Việt Nam"
+
+    @field_validator("trust_roots", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        # Environment variables carry lists as comma-separated paths.
+        return [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
 
 
 class SearchSettings(BaseModel):

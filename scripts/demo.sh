@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main job on a sample batch: set up, start the local services and a worker, generate a sample batch of
+# Vietnamese scans and born-digital PDFs, ingest it, show the statistics and search it. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export ARCHIVE_HOME="${ARCHIVE_HOME:-$PWD/.archive-home}"
+export OMP_THREAD_LIMIT=1
+archive() { .venv/bin/archive "$@"; }
+
+[ -f "$ARCHIVE_HOME/pki/agency.p12" ] || archive cert init-test
+archive services up
+worker_log="$ARCHIVE_HOME/logs/worker.log"
+mkdir -p "$(dirname "$worker_log")"
+.venv/bin/archive worker --loglevel warning >"$worker_log" 2>&1 &
+worker_pid=$!
+cleanup() {
+  kill "$worker_pid" 2>/dev/null || true
+  wait "$worker_pid" 2>/dev/null || true
+  archive services down >/dev/null || true
+}
+trap cleanup EXIT
+
+batch="$ARCHIVE_HOME/sample-batch"
+[ -d "$batch" ] || archive sample "$batch"
+archive ingest "$batch"
+archive stats
+echo
+echo '$ archive search "van ban dien tu"'
+archive search "van ban dien tu"
+echo
+echo '$ archive search "07/CT-BTTTT"'
+archive search "07/CT-BTTTT"

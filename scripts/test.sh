@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run the whole test suite, slow end-to-end tests included. Tests start their own
+# Redis, S3 server, Celery worker and test PKI on free loopback ports under temporary homes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export OMP_THREAD_LIMIT=1
+.venv/bin/ruff check .
+set +e
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then echo "test.sh: pytest collected no tests" >&2; exit 1; fi
+exit "$status"

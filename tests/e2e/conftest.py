@@ -1,0 +1,109 @@
+"""A whole local instance for end-to-end tests: its own ARCHIVE_HOME, Redis and S3 server on free loopback
+ports (started through `archive services up`), a test PKI, and a real Celery worker process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings, load_settings, write_settings
+
+ARCHIVE = str(Path(sys.executable).parent / "archive")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(count: int, start: int = 20000) -> list[int]:
+    """Free ports whose +10000 neighbour (SeaweedFS gRPC convention) is free too."""
+    ports: list[int] = []
+    port = start + (os.getpid() % 2000) * 3
+    while len(ports) < count:
+        port += 1
+        if _port_free(port) and _port_free(port + 10000):
+            ports.append(port)
+    return ports
+
+
+@dataclass
+class Instance:
+    home: Path
+    settings: Settings
+    env: dict[str, str]
+
+    def run(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([ARCHIVE, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"archive {' '.join(args)} exited {proc.returncode}\n"
+                                 f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        return proc
+
+    def run_json(self, *args: str, check: bool = True) -> object:
+        return json.loads(self.run(*args, "--json", check=check).stdout)
+
+
+def _wait_for_worker(instance: Instance, worker: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
+    from pipeline import tasks
+
+    tasks.configure(instance.settings)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"worker exited {worker.returncode}:\n{log.read_text()[-3000:]}")
+        if tasks.app.control.ping(timeout=1.0):
+            return
+    raise RuntimeError(f"worker did not answer within {timeout_s}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    from pipeline.services.manager import services_down, services_up
+    from pipeline.sign import init_test_pki
+
+    home = tmp_path_factory.mktemp("archive-home")
+    redis_port, s3_port, filer, master, volume = free_ports(5)
+    env = {**os.environ, "ARCHIVE_HOME": str(home), "OMP_THREAD_LIMIT": "1"}
+    env = {k: v for k, v in env.items() if not (k.startswith("ARCHIVE_") and k != "ARCHIVE_HOME")}
+    settings = load_settings(home, environ={})
+    settings.redis.port = redis_port
+    settings.s3.endpoint = f"127.0.0.1:{s3_port}"
+    settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port = filer, master, volume
+    pki = init_test_pki(home / "pki")
+    settings.sign.pkcs12_path = str(pki.pkcs12_path)
+    settings.sign.pkcs12_password = pki.password
+    settings.sign.trust_roots = [str(pki.root_cert_path)]
+    write_settings(settings)
+    settings = load_settings(home, environ={})
+    inst = Instance(home, settings, env)
+    services_up(settings)
+    log = home / "worker.log"
+    with log.open("wb") as log_fh:
+        worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", "2", "--loglevel", "info"], env=env,
+                                  stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for_worker(inst, worker, log)
+        yield inst
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        services_down(settings)
