@@ -380,11 +380,11 @@ def cert_init_test(
     settings = _settings()
     target = (directory or settings.pki_dir).resolve()
     pki = init_test_pki(target)
-    settings.sign.pkcs12_path = str(pki.pkcs12_path)
+    settings.sign.pkcs12_path = str(pki.agency_p12)
     settings.sign.pkcs12_password = pki.password
-    settings.sign.trust_roots = [str(pki.root_cert_path)]
+    settings.sign.trust_roots = [str(pki.root_ca)]
     write_settings(settings)
-    out.print(f"TEST PKI written to {target} (not for production); signing now uses {pki.pkcs12_path}")
+    out.print(f"TEST PKI written to {target} (not for production); signing now uses {pki.agency_p12}")
 
 
 @app.command()

@@ -85,9 +85,9 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     settings.s3.endpoint = f"127.0.0.1:{s3_port}"
     settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port = filer, master, volume
     pki = init_test_pki(home / "pki")
-    settings.sign.pkcs12_path = str(pki.pkcs12_path)
+    settings.sign.pkcs12_path = str(pki.agency_p12)
     settings.sign.pkcs12_password = pki.password
-    settings.sign.trust_roots = [str(pki.root_cert_path)]
+    settings.sign.trust_roots = [str(pki.root_ca)]
     write_settings(settings)
     settings = load_settings(home, environ={})
     inst = Instance(home, settings, env)

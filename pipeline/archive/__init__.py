@@ -1,0 +1,19 @@
+"""The storage stage: the system of record in S3 (MinIO in production, SeaweedFS locally).
+
+One bucket, versioning on and Object Lock enabled where the server supports it::
+
+    documents/<id>/original/<file>        what arrived, byte for byte (each page file of an image folder)
+    documents/<id>/archive.pdf            signed PDF/A, with key facts as S3 user metadata
+    documents/<id>/text/<page>.txt        page texts (NFC, UTF-8), e.g. text/0001.txt
+    documents/<id>/metadata.json          the DocumentRecord, written LAST: the commit point
+    quarantine/<batch>/<name>             a bad input, byte for byte, plus <name>.reason.json
+
+Only plain S3 APIs through the ``minio`` SDK. Retention and legal holds plug in via
+:mod:`pipeline.archive.retention` (no-op today).
+"""
+
+from pipeline.archive.errors import ArchiveError, NotFoundError
+from pipeline.archive.retention import NoRetention, RetentionPolicy
+from pipeline.archive.store import ArchiveStore
+
+__all__ = ["ArchiveError", "ArchiveStore", "NoRetention", "NotFoundError", "RetentionPolicy"]

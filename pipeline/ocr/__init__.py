@@ -1,0 +1,21 @@
+"""OCR + PDF/A stage: document pages in, PDF/A-2b file + per-page NFC text and OCR confidence out.
+
+Wraps OCRmyPDF/Tesseract (runner, hocr), img2pdf (images), pikepdf (pdfprep, validate) and pdfium
+(text); all their quirks live in those modules. Knows nothing about scanning, signing or storage.
+"""
+
+from pipeline.ocr.convert import make_pdfa
+from pipeline.ocr.types import OcrError, OcrRequest, OcrResult, PageText
+from pipeline.ocr.validate import check_pdfa, claimed_pdfa
+from pipeline.ocr.versions import tool_versions
+
+__all__ = [
+    "OcrError",
+    "OcrRequest",
+    "OcrResult",
+    "PageText",
+    "check_pdfa",
+    "claimed_pdfa",
+    "make_pdfa",
+    "tool_versions",
+]

@@ -1,0 +1,43 @@
+"""Plain data exchanged with the OCR stage (no tool objects leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+class OcrError(Exception):
+    """The document cannot be made into a PDF/A. The message is one human-readable line (quarantine reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(" ".join(reason.split()))
+
+
+@dataclass(frozen=True)
+class OcrRequest:
+    inputs: list[Path]  # page images in page order, or exactly one PDF
+    kind: Literal["images", "pdf"]
+    needs_ocr: bool  # False: born-digital PDF, keep its own text, no OCR, still convert to PDF/A
+    language: str = "vie"  # Tesseract languages, e.g. "vie" or "vie+eng" (vie first)
+    deskew: bool = True
+    rotate_pages: bool = True
+    pdfa_part: str = "2"  # PDF/A-2b
+    timeout_s: int = 600
+
+
+@dataclass
+class PageText:
+    number: int  # 1-based
+    text: str  # NFC
+    confidence: float | None  # mean Tesseract word confidence 0..100 for OCR'd pages, None otherwise
+
+
+@dataclass
+class OcrResult:
+    pdf_path: Path  # PDF/A written in workdir
+    pages: list[PageText]
+    ocr_applied: bool
+    pdfa: str  # claimed and checked conformance, e.g. "2B"
+    fixes: list[str] = field(default_factory=list)  # what was changed to make PDF/A
+    tools: dict[str, str] = field(default_factory=dict)  # ocrmypdf, tesseract, ghostscript, pikepdf

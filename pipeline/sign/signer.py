@@ -1,0 +1,211 @@
+"""Sign a PDF/A as a PAdES baseline signature (B-B, B-T, B-LT, B-LTA) with pyHanko.
+
+The signature is an incremental update: the bytes of the PDF/A (and so its XMP claim, output intent and
+fonts) stay as they were, and a validator can show exactly what was signed. B-LT/B-LTA add a DSS
+(certificates, OCSP responses, CRLs) and, for B-LTA, a document timestamp in later revisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+import unicodedata
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from asn1crypto import x509
+from cryptography import x509 as pyca_x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko_certvalidator import ValidationContext
+
+from .keys import open_signer
+from .model import LEVELS, SignatureInfo, SignerConfig, SigningError, SignPolicy
+from .precheck import build_context, check_signer, check_validity_period, load_roots, signer_roots
+from .versions import tool_versions
+
+
+def normalise_level(level: str) -> str:
+    value = level.strip().upper().replace("_", "-")
+    if not value.startswith("B-"):
+        value = "B-" + value
+    if value not in LEVELS:
+        raise SigningError(f"unknown PAdES level {level!r}; expected one of {', '.join(LEVELS)}")
+    return value
+
+
+def agency_from_certificate(cert: x509.Certificate) -> str:
+    """The agency name for the stamp when none is configured: the certificate's organisation (O)."""
+    subject = cert.subject.native
+    name = subject.get("organization_name") or subject.get("common_name") or ""
+    return unicodedata.normalize("NFC", name if isinstance(name, str) else ", ".join(name))
+
+
+def subject_rfc4514(cert: x509.Certificate) -> str:
+    return pyca_x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+
+
+def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> SignatureInfo:
+    """Sign ``src`` into ``dst`` (written atomically) and return the facts for the document record.
+
+    Raises :class:`SigningError` with a one-line reason when the key cannot be used, the signer
+    certificate is expired/revoked/untrusted, the TSA or revocation sources fail at B-T and up, or the
+    input is not a PDF pyHanko can update.
+    """
+    src, dst = Path(src), Path(dst)
+    level = normalise_level(policy.level)
+    if level != "B-B" and not policy.tsa_url:
+        raise SigningError(f"PAdES {level} needs a time-stamping authority (tsa_url)")
+    if not src.is_file():
+        raise SigningError(f"input PDF not found: {src}")
+    long_term = level in ("B-LT", "B-LTA")
+    with open_signer(signer) as key:
+        cert = key.signing_cert
+        if cert is None:
+            raise SigningError("the signing key has no certificate")
+        others = [c for c in key.cert_registry if c.dump() != cert.dump()]
+        roots = load_roots(policy.trust_roots) if policy.trust_roots else signer_roots(cert, others)
+        hard_fail = long_term or policy.revocation_mode == "hard-fail"
+        if roots:
+            check_signer(cert, build_context(roots, others, hard_fail=hard_fail), others)
+        elif long_term:
+            raise SigningError(f"PAdES {level} needs the signer's trust anchors (trust_roots)")
+        else:
+            check_validity_period(cert)
+        signing_context = build_context(roots, others, hard_fail=True) if long_term else None
+        tz = timezone(timedelta(hours=policy.utc_offset_hours))
+        signed_at = datetime.now(tz).replace(microsecond=0)
+        if policy.visible and not policy.agency_name:
+            policy = replace(policy, agency_name=agency_from_certificate(cert))
+        pdf_signer = _pdf_signer(key, policy, level, signing_context, signed_at, src)
+        _write_signed(src, dst, pdf_signer, signing_context, signed_at, policy)
+    return SignatureInfo(
+        level=level,
+        field_name=policy.field_name,
+        signer_subject=subject_rfc4514(cert),
+        signer_cert_sha256=hashlib.sha256(cert.dump()).hexdigest(),
+        signed_at=signed_at,
+        tools=tool_versions(),
+        visible=policy.visible,
+        timestamped=level != "B-B",
+    )
+
+
+def _pdf_signer(
+    key: signers.Signer,
+    policy: SignPolicy,
+    level: str,
+    context: ValidationContext | None,
+    signed_at: datetime,
+    src: Path,
+) -> signers.PdfSigner:
+    meta = signers.PdfSignatureMetadata(
+        field_name=policy.field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=policy.reason or None,
+        location=policy.location or None,
+        embed_validation_info=context is not None,
+        validation_context=context,
+        use_pades_lta=level == "B-LTA",
+    )
+    timestamper = HTTPTimeStamper(policy.tsa_url, timeout=15) if level != "B-B" else None
+    stamp_style, field_spec = None, None
+    if policy.visible:
+        from .stamp import decree30_appearance
+
+        stamp_style, field_spec = decree30_appearance(src, policy, signed_at)
+    else:
+        field_spec = fields.SigFieldSpec(sig_field_name=policy.field_name)
+    return signers.PdfSigner(
+        meta, signer=key, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
+    )
+
+
+def _write_signed(
+    src: Path,
+    dst: Path,
+    pdf_signer: signers.PdfSigner,
+    context: ValidationContext | None,
+    signed_at: datetime,
+    policy: SignPolicy,
+) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".signing-", suffix=".pdf", dir=dst.parent)
+    tmp = Path(tmp_name)
+    try:
+        with src.open("rb") as inf, os.fdopen(fd, "w+b") as out:
+            try:
+                writer = IncrementalPdfFileWriter(inf, strict=False)
+            except Exception as exc:
+                raise SigningError(f"cannot read {src.name} as PDF: {exc}") from exc
+            _refuse_existing_field(writer.prev, policy.field_name)
+            text_params = {
+                "agency": unicodedata.normalize("NFC", policy.agency_name),
+                "vn_time": signed_at.isoformat(),
+                "extra": policy.stamp_text,
+            }
+            asyncio.run(_sign(pdf_signer, writer, out, signed_at, text_params, context))
+        os.replace(tmp, dst)
+    except SigningError:
+        raise
+    except TimestampRequestError as exc:
+        raise SigningError(f"time-stamping authority failed ({policy.tsa_url}): {exc}") from exc
+    except Exception as exc:
+        raise SigningError(f"signing failed: {type(exc).__name__}: {_one_line(exc)}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else ""
+
+
+def _refuse_existing_field(reader: PdfFileReader, field_name: str) -> None:
+    for name, _value, _ref in fields.enumerate_sig_fields(reader, filled_status=True):
+        if name == field_name:
+            raise SigningError(f"the document already has a signature in field {field_name!r}")
+
+
+async def _sign(
+    pdf_signer: signers.PdfSigner,
+    writer: IncrementalPdfFileWriter,
+    out,
+    signed_at: datetime,
+    text_params: dict[str, str],
+    context: ValidationContext | None,
+) -> None:
+    """pyHanko's ``async_sign_pdf`` with the signing time fixed beforehand.
+
+    The visible stamp prints the time; fixing it first makes the stamp and the CMS signing-time
+    attribute identical (pyHanko otherwise reads the clock itself, in the machine's zone).
+    """
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    try:
+        session = pdf_signer.init_signing_session(writer)
+        session.system_time = signed_at
+        validation_info = await session.perform_presign_validation(writer)
+        reserved = await session.estimate_signature_container_size(validation_info, tight=False)
+        tbs = session.prepare_tbs_document(
+            validation_info=validation_info, bytes_reserved=reserved, appearance_text_params=text_params
+        )
+        digest, res_output = tbs.digest_tbs_document(output=out)
+        post = await tbs.perform_signature(
+            document_digest=digest.document_digest,
+            pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+                signing_time=signed_at,
+                adobe_revinfo_attr=None if validation_info is None else validation_info.adobe_revinfo_attr,
+                cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec,
+            ),
+        )
+        await post.post_signature_processing(res_output)
+    finally:
+        if context is not None:
+            await context.aclose()

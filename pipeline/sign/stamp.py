@@ -1,0 +1,164 @@
+"""The Decree 30/2020/NĐ-CP visible agency signature: page 1, top right, seal image, agency name and
+signing time in ISO 8601 with the Vietnam offset (+07:00).
+
+The appearance is a pyHanko text stamp whose font is a subset of a real TrueType font embedded in
+the file (PDF/A forbids non-embedded fonts), over the seal PNG (transparency kept as a soft mask,
+allowed from PDF/A-2 on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pikepdf
+from PIL import Image, ImageDraw, ImageFont
+from pyhanko.pdf_utils import layout
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields
+from pyhanko.stamp import TextStampStyle
+
+from .model import SigningError, SignPolicy
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+)
+SEAL_RED = (200, 16, 30, 255)
+
+
+def stamp_font(policy: SignPolicy) -> Path:
+    if policy.stamp_font is not None:
+        if not Path(policy.stamp_font).is_file():
+            raise SigningError(f"stamp font not found: {policy.stamp_font}")
+        return Path(policy.stamp_font)
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    raise SigningError("no Vietnamese-capable TrueType font for the stamp (install fonts-dejavu-core)")
+
+
+def font_1000_upem(path: Path) -> Path:
+    """``path`` itself if its design grid is 1000 units/em, else a rescaled copy (cached).
+
+    pyHanko 0.38 writes glyph widths (/W) and TJ kerning in the font's own units, while PDF
+    expects 1000 per em: a 2048-unit font such as DejaVu Sans would be drawn with doubled spacing.
+    """
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    font = TTFont(str(path))
+    if font["head"].unitsPerEm == 1000:
+        return Path(path)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / "archive-stamp-fonts"
+    target = cache / f"{Path(path).stem}-{digest}-1000upem.ttf"
+    if not target.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        scale_upem(font, 1000)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        font.save(str(tmp))
+        os.replace(tmp, target)
+    return target
+
+
+def make_test_seal(path: Path, size: int = 480, font: Path | None = None) -> Path:
+    """Draw a red round TEST seal (transparent PNG): two rings, a star, "MẪU / TEST" in the middle."""
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    c, r = size / 2, size / 2 - 4
+    draw.ellipse((c - r, c - r, c + r, c + r), outline=SEAL_RED, width=max(6, size // 40))
+    inner = r * 0.78
+    draw.ellipse((c - inner, c - inner, c + inner, c + inner), outline=SEAL_RED, width=max(3, size // 90))
+    star_r, points = inner * 0.32, []
+    for i in range(10):
+        angle = -math.pi / 2 + i * math.pi / 5
+        radius = star_r if i % 2 == 0 else star_r * 0.42
+        points.append((c + radius * math.cos(angle), c - inner * 0.3 + radius * math.sin(angle)))
+    draw.polygon(points, fill=SEAL_RED)
+    font_path = font or next((Path(p) for p in FONT_CANDIDATES if Path(p).is_file()), None)
+    if font_path is not None:
+        big = ImageFont.truetype(str(font_path), size // 9)
+        small = ImageFont.truetype(str(font_path), size // 14)
+        draw.text((c, c + inner * 0.22), "MẪU DẤU", font=small, fill=SEAL_RED, anchor="mm")
+        draw.text((c, c + inner * 0.5), "TEST", font=big, fill=SEAL_RED, anchor="mm")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+    return path
+
+
+def stamp_box(src: Path, policy: SignPolicy) -> tuple[int, int, int, int]:
+    """The stamp rectangle on page 1: ``policy.stamp_box`` or the top-right corner of the crop box."""
+    if policy.stamp_box is not None:
+        return tuple(round(v) for v in policy.stamp_box)  # type: ignore[return-value]
+    try:
+        with pikepdf.open(src) as pdf:
+            page = pdf.pages[0]
+            box = [float(v) for v in (page.obj.get("/CropBox") or page.mediabox)]
+            rotate = int(page.obj.get("/Rotate", 0)) % 360
+    except (pikepdf.PdfError, IndexError) as exc:
+        raise SigningError(f"cannot read page 1 of {src.name} to place the stamp") from exc
+    if rotate:
+        raise SigningError("the visible stamp does not support rotated first pages yet (/Rotate)")
+    x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+    right, top = x1 - policy.stamp_margin, y1 - policy.stamp_margin
+    left, bottom = max(x0, right - policy.stamp_width), max(y0, top - policy.stamp_height)
+    return round(left), round(bottom), round(right), round(top)
+
+
+def stamp_template(policy: SignPolicy) -> str:
+    lines = ["%(agency)s", "Thời gian ký:", "%(vn_time)s"]
+    if policy.stamp_text:
+        lines.append("%(extra)s")
+    return "\n".join(lines)
+
+
+def decree30_appearance(
+    src: Path, policy: SignPolicy, signed_at: datetime
+) -> tuple[TextStampStyle, fields.SigFieldSpec]:
+    """Stamp style + field spec for the visible signature (``signed_at`` is shown by the caller's
+    ``vn_time`` text parameter, identical to the CMS signing time)."""
+    del signed_at  # the time is passed as a text parameter at signing time
+    if not policy.agency_name:
+        raise SigningError("the visible Decree 30 stamp needs the agency name (agency_name)")  # see signer
+    seal = policy.seal_png
+    if seal is not None and not Path(seal).is_file():
+        raise SigningError(f"seal image not found: {seal}")
+    box = stamp_box(src, policy)
+    height = box[3] - box[1]
+    font = GlyphAccumulatorFactory(str(font_1000_upem(stamp_font(policy))))
+    seal_image = Image.open(seal) if seal is not None else _default_seal()
+    style = TextStampStyle(
+        stamp_text=stamp_template(policy),
+        text_box_style=TextBoxStyle(font=font, font_size=8, leading=10, text_color=(0.6, 0.05, 0.1)),
+        border_width=0,
+        background=PdfImage(seal_image.convert("RGBA")),
+        background_opacity=1.0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(2),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MAX,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins(left=height, right=2, top=2, bottom=2),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+    spec = fields.SigFieldSpec(sig_field_name=policy.field_name, on_page=0, box=box)
+    return style, spec
+
+
+def _default_seal() -> Image.Image:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = make_test_seal(Path(tmp) / "seal.png")
+        return Image.open(path).copy()

@@ -1,0 +1,149 @@
+"""The local S3 server manager on its own instance (not the session one): lifecycle, loopback-only
+listeners, credentials, JWT-protected filer, data surviving a restart."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from pipeline.config import Settings
+from pipeline.services.s3local import S3ServerError, s3_status, start_s3, stop_s3
+from tests.conftest import s3_test_settings
+
+
+def _listening(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket in LISTEN state owned by ``pid`` (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state != "0A" or inode not in inodes:
+                continue
+            addr_hex, port_hex = local.split(":")
+            if width == 8:
+                addr = socket.inet_ntop(socket.AF_INET, bytes.fromhex(addr_hex)[::-1])
+            else:
+                raw = b"".join(bytes.fromhex(addr_hex[i:i + 8])[::-1] for i in range(0, 32, 8))
+                addr = socket.inet_ntop(socket.AF_INET6, raw)
+            found.add((addr, int(port_hex, 16)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def own_instance(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = s3_test_settings(tmp_path_factory.mktemp("s3-lifecycle"))
+    yield settings
+    stop_s3(settings)
+
+
+def test_lifecycle(own_instance: Settings) -> None:
+    settings = own_instance
+    assert s3_status(settings)["running"] is False
+    stop_s3(settings)  # stopping a stopped server is fine
+
+    # Started from another process that then exits, as `archive services up` does: it must survive.
+    code = ("import sys; from pathlib import Path; from pipeline.config import load_settings; "
+            "from pipeline.services.s3local import start_s3; start_s3(load_settings(Path(sys.argv[1]), "
+            "environ=dict(a.split('=', 1) for a in sys.argv[2:])))")
+    env_args = [f"ARCHIVE_S3__{k.upper()}={v}" for k, v in settings.s3.model_dump().items()]
+    subprocess.run([sys.executable, "-c", code, str(settings.home), *env_args], check=True, timeout=90,
+                   cwd=Path(__file__).resolve().parents[2])
+    status = s3_status(settings)
+    assert status["running"] is True and status["healthy"] is True
+    assert status["endpoint"] == settings.s3.endpoint
+    pid = status["pid"]
+    assert Path(status["log"]).is_file()
+
+    start_s3(settings)  # idempotent: already running and healthy
+    assert s3_status(settings)["pid"] == pid
+
+    # Every listener on loopback, on exactly our configured ports (+ their gRPC ports) and the admin's.
+    listeners = _listening(pid)
+    assert listeners and {addr for addr, _ in listeners} == {"127.0.0.1"}
+    ports = {port for _, port in listeners}
+    s3_port = int(settings.s3.endpoint.rsplit(":", 1)[1])
+    configured = {s3_port, settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port}
+    assert configured | {p + 10000 for p in configured} <= ports
+    recorded = status["ports"]
+    assert ports <= set(recorded.values())  # nothing else: mini's admin listens on its recorded ports
+    assert set(recorded) == {"s3", "filer", "master", "volume", "admin", "s3.grpc", "filer.grpc",
+                             "master.grpc", "volume.grpc", "admin.grpc"}
+
+    # Data survives a stop/start cycle.
+    client = Minio(settings.s3.endpoint, settings.s3.access_key, settings.s3.secret_key, secure=False)
+    client.make_bucket("survivor")
+    client.put_object("survivor", "bản-ghi.txt", io.BytesIO("dữ liệu".encode()), len("dữ liệu".encode()))
+    stop_s3(settings)
+    assert s3_status(settings) | {"log": None, "data_dir": None} == {
+        "running": False, "pid": None, "endpoint": settings.s3.endpoint, "healthy": False, "ports": {},
+        "log": None, "data_dir": None}
+    stop_s3(settings)
+    start_s3(settings)
+    assert client.get_object("survivor", "bản-ghi.txt").read().decode() == "dữ liệu"
+
+
+def test_credentials_and_filer_jwt(own_instance: Settings) -> None:
+    settings = own_instance
+    start_s3(settings)
+    fast = urllib3.PoolManager(retries=urllib3.Retry(total=0))
+    intruder = Minio(settings.s3.endpoint, settings.s3.access_key, "wrong-secret", secure=False,
+                     http_client=fast)
+    with pytest.raises(S3Error) as denied:
+        intruder.list_buckets()
+    assert denied.value.code in {"SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId"}
+    anonymous = fast.request("GET", f"http://{settings.s3.endpoint}/")
+    assert anonymous.status == 403
+
+    # The filer only accepts reads and writes signed with the generated JWT keys.
+    owner = Minio(settings.s3.endpoint, settings.s3.access_key, settings.s3.secret_key, secure=False)
+    if not owner.bucket_exists("jwt-probe"):
+        owner.make_bucket("jwt-probe")
+    owner.put_object("jwt-probe", "secret.txt", io.BytesIO(b"classified"), 10)
+    filer = f"http://127.0.0.1:{settings.s3.filer_port}"
+    read = fast.request("GET", f"{filer}/buckets/jwt-probe/secret.txt")
+    assert read.status == 401 and b"classified" not in read.data
+    resp = fast.request("POST", f"{filer}/sneaky/file.txt", fields={"file": ("file.txt", b"x")})
+    assert resp.status == 401, resp.data
+    security = (settings.services_dir / "s3" / "config" / "security.toml").read_text()
+    assert all(f"[{section}]" in security
+               for section in ("jwt.signing", "jwt.filer_signing", "jwt.filer_signing.read"))
+    assert oct((settings.services_dir / "s3" / "config" / "security.toml").stat().st_mode & 0o777) == "0o600"
+
+
+def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    settings = s3_test_settings(tmp_path / "home")
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", settings.s3.filer_port))
+        squatter.listen()
+        with pytest.raises(S3ServerError, match=f"filer={settings.s3.filer_port}"):
+            start_s3(settings)
+    assert s3_status(settings)["running"] is False
+
+
+def test_non_loopback_endpoint_is_refused(tmp_path: Path) -> None:
+    settings = s3_test_settings(tmp_path / "home")
+    settings = settings.model_copy(update={"s3": settings.s3.model_copy(update={"endpoint": "10.1.2.3:9000"})})
+    with pytest.raises(S3ServerError, match="loopback"):
+        start_s3(settings)

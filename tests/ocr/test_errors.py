@@ -1,0 +1,101 @@
+"""Documents that cannot be archived fail with one readable line (it becomes quarantine reason.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from pipeline.ocr import OcrError, OcrRequest, make_pdfa
+from pipeline.samples import make_born_digital_pdf, make_corrupt_pdf
+
+
+def _fails(request: OcrRequest, workdir: Path) -> str:
+    with pytest.raises(OcrError) as info:
+        make_pdfa(request, workdir)
+    message = str(info.value)
+    assert message and "\n" not in message
+    assert "Traceback" not in message
+    return message
+
+
+def test_corrupt_pdf(tmp_path: Path) -> None:
+    bad = make_corrupt_pdf(tmp_path / "hong.pdf")
+    message = _fails(OcrRequest(inputs=[bad], kind="pdf", needs_ocr=True), tmp_path / "w")
+    assert "hong.pdf" in message
+    assert "not a readable PDF" in message
+    assert str(tmp_path) not in message  # no absolute paths in the user-facing reason
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    plain = make_born_digital_pdf(["Tài liệu mật."], tmp_path / "plain.pdf")
+    locked = tmp_path / "khoa.pdf"
+    with pikepdf.open(plain) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="chủ", user="mật-khẩu"))
+    message = _fails(OcrRequest(inputs=[locked], kind="pdf", needs_ocr=False), tmp_path / "w")
+    assert "khoa.pdf" in message and "password" in message
+
+
+def test_owner_password_only_pdf_is_refused(tmp_path: Path) -> None:
+    plain = make_born_digital_pdf(["Tài liệu có hạn chế quyền."], tmp_path / "plain.pdf")
+    restricted = tmp_path / "han-che.pdf"
+    with pikepdf.open(plain) as pdf:
+        pdf.save(restricted, encryption=pikepdf.Encryption(owner="chủ", user=""))
+    message = _fails(OcrRequest(inputs=[restricted], kind="pdf", needs_ocr=False), tmp_path / "w")
+    assert "encrypt" in message
+
+
+def test_zero_page_pdf(tmp_path: Path) -> None:
+    empty = tmp_path / "rong.pdf"
+    pikepdf.new().save(empty)
+    message = _fails(OcrRequest(inputs=[empty], kind="pdf", needs_ocr=True), tmp_path / "w")
+    assert "no pages" in message
+
+
+def test_unreadable_image(tmp_path: Path) -> None:
+    page = tmp_path / "page1.png"
+    page.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 10)
+    message = _fails(OcrRequest(inputs=[page], kind="images", needs_ocr=True), tmp_path / "w")
+    assert "page1.png" in message and "unreadable" in message
+
+
+def test_missing_input(tmp_path: Path) -> None:
+    message = _fails(OcrRequest(inputs=[tmp_path / "khong-co.pdf"], kind="pdf", needs_ocr=True), tmp_path)
+    assert "khong-co.pdf" in message
+
+
+def test_unknown_language_is_reported(invitation_pages: list[Path], tmp_path: Path) -> None:
+    request = OcrRequest(inputs=invitation_pages[:1], kind="images", needs_ocr=True, language="xyz")
+    message = _fails(request, tmp_path / "w")
+    assert "xyz" in message
+
+
+def test_timeout_kills_the_ocr_process(invitation_pages: list[Path], tmp_path: Path) -> None:
+    request = OcrRequest(inputs=invitation_pages, kind="images", needs_ocr=True, timeout_s=1)
+    message = _fails(request, tmp_path / "w")
+    assert "timed out after 1 s" in message
+    assert not (tmp_path / "w" / "pdfa.pdf").exists()
+
+
+def test_malformed_requests_are_programming_errors(tmp_path: Path) -> None:
+    pdf = make_born_digital_pdf(["Một trang."], tmp_path / "a.pdf")
+    with pytest.raises(ValueError, match="exactly one"):
+        make_pdfa(OcrRequest(inputs=[pdf, pdf], kind="pdf", needs_ocr=False), tmp_path / "w")
+    with pytest.raises(ValueError, match="PDF/A part"):
+        make_pdfa(OcrRequest(inputs=[pdf], kind="pdf", needs_ocr=False, pdfa_part="4"), tmp_path / "w")
+
+
+def test_born_digital_with_unembedded_font_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """Ghostscript 10.0.0 may not touch PDFs with text, so nothing can embed the font: refuse clearly."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)  # standard-14 font, not embedded: forbidden in PDF/A
+    pdf.cell(text="Report exported without embedded fonts")
+    source = tmp_path / "report.pdf"
+    pdf.output(str(source))
+    message = _fails(OcrRequest(inputs=[source], kind="pdf", needs_ocr=False), tmp_path / "w")
+    assert "PDF/A conversion failed" in message and "not embedded" in message
+    assert not (tmp_path / "w" / "pdfa.pdf").exists()

@@ -1,0 +1,40 @@
+"""Fixtures of the signature-stage tests: one TEST PKI and one PDF/A input per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.sign import SignerConfig, SignPolicy, TestPki, init_test_pki, sign_pdf
+from tests.sign.helpers import free_port, make_pdfa
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    # The responder URL (baked into the certificates) gets a free port so a test can serve it.
+    return init_test_pki(tmp_path_factory.mktemp("pki"), port=free_port())
+
+
+@pytest.fixture(scope="session")
+def pdfa(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_pdfa(tmp_path_factory.mktemp("input") / "thong-bao.pdf")
+
+
+@pytest.fixture(scope="session")
+def signer(pki: TestPki) -> SignerConfig:
+    return SignerConfig(pkcs12_path=pki.agency_p12, pkcs12_password=pki.password)
+
+
+@pytest.fixture(scope="session")
+def signed_bb(tmp_path_factory: pytest.TempPathFactory, pki: TestPki, pdfa: Path, signer: SignerConfig):
+    out = tmp_path_factory.mktemp("signed") / "b-b.pdf"
+    info = sign_pdf(
+        pdfa,
+        out,
+        signer,
+        SignPolicy(
+            reason="Số hóa từ bản giấy", location="Hà Nội", agency_name="Cơ quan Thử nghiệm", trust_roots=(pki.root_ca,)
+        ),
+    )
+    return out, info
