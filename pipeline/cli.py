@@ -379,7 +379,7 @@ def cert_init_test(
 
     settings = _settings()
     target = (directory or settings.pki_dir).resolve()
-    pki = init_test_pki(target)
+    pki = init_test_pki(target, host=settings.sign.responders_host, port=settings.sign.responders_port)
     settings.sign.pkcs12_path = str(pki.agency_p12)
     settings.sign.pkcs12_password = pki.password
     settings.sign.trust_roots = [str(pki.root_ca)]

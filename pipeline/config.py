@@ -45,6 +45,7 @@ class S3Settings(BaseModel):
     filer_port: int = 8888
     master_port: int = 9333
     volume_port: int = 8080
+    admin_port: int = 0  # weed mini's admin listener (unused); 0: a free port picked at start
 
 
 class OcrSettings(BaseModel):
@@ -61,11 +62,27 @@ class SignSettings(BaseModel):
     pkcs12_path: str = ""  # empty: <home>/pki/agency.p12 (made by `archive cert init-test`)
     pkcs12_password: str = ""
     trust_roots: list[str] = Field(default_factory=list)  # PEM files; empty: <home>/pki/root-ca.pem
-    agency_name: str = ""
+    agency_name: str = ""  # empty: the certificate's organisation (O=)
     reason: str = "Sao y bản chính / Số hóa từ bản giấy"
     location: str = "Việt Nam"
+    level: str = ""  # B-B, B-T, B-LT, B-LTA; empty: B-LTA when a TSA is known, else B-B
+    tsa_url: str = ""  # empty: the TEST PKI's TSA when signing with test material
+    field_name: str = "AgencySignature"
+    pkcs11_module: str = ""  # PKCS#11 token (USB token / HSM) instead of a PKCS#12 file
+    pkcs11_token_label: str = ""
+    pkcs11_key_label: str = ""
+    pkcs11_pin: str = ""  # secret: set through ARCHIVE_SIGN__PKCS11_PIN
+    chain: list[str] = Field(default_factory=list)  # extra chain PEMs for tokens
+    visible_scanned: bool = True  # Decree 30/2020 stamp on copies digitized from paper
+    visible_born_digital: bool = False
+    seal_png: str = ""  # agency seal (transparent PNG); empty: a generated TEST seal
+    stamp_text: str = ""
+    revocation_mode: str = "soft-fail"
+    responders_host: str = "127.0.0.1"  # TEST PKI responders (OCSP, CRL, TSA), served by `archive services`
+    responders_port: int = 9790
+    renewal_within_days: int = 365
 
-    @field_validator("trust_roots", mode="before")
+    @field_validator("trust_roots", "chain", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         # Environment variables carry lists as comma-separated paths.
@@ -73,7 +90,7 @@ class SignSettings(BaseModel):
 
 
 class SearchSettings(BaseModel):
-    engine: str = "whoosh"
+    engine: str = "tantivy"  # or "whoosh" (pure Python, the design's first engine)
     index_dir: str = ""  # empty: <home>/index/<engine>
 
 

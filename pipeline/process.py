@@ -93,12 +93,35 @@ def item_from_dict(data: dict[str, Any]) -> IntakeItem:
 
 # ---- stage adapters ----------------------------------------------------------------------------------
 def signer_config(settings: Settings) -> sign.SignerConfig:
-    return sign.SignerConfig(pkcs12_path=settings.pkcs12_path, pkcs12_password=settings.sign.pkcs12_password)
+    cfg = settings.sign
+    return sign.SignerConfig(
+        pkcs12_path=None if cfg.pkcs11_module else settings.pkcs12_path,
+        pkcs12_password=cfg.pkcs12_password,
+        pkcs11_module=cfg.pkcs11_module,
+        pkcs11_token_label=cfg.pkcs11_token_label,
+        pkcs11_key_label=cfg.pkcs11_key_label,
+        pkcs11_pin=cfg.pkcs11_pin,
+        chain=tuple(Path(p) for p in cfg.chain),
+    )
 
 
-def sign_policy(settings: Settings, origin: Origin) -> sign.SignPolicy:
-    return sign.SignPolicy(reason=settings.sign.reason, location=settings.sign.location,
-                           agency_name=settings.sign.agency_name)
+def sign_policy(settings: Settings, origin: Origin, level: str | None = None) -> sign.SignPolicy:
+    """Configuration to policy: B-LTA when a TSA is known; Decree 30 stamp on copies made from paper."""
+    cfg = settings.sign
+    tsa_url = sign.resolve_tsa_url(cfg.tsa_url, None if cfg.pkcs11_module else settings.pkcs12_path)
+    return sign.SignPolicy(
+        level=sign.resolve_level(level or cfg.level, tsa_url),
+        field_name=cfg.field_name,
+        reason=cfg.reason,
+        location=cfg.location,
+        agency_name=cfg.agency_name,
+        visible=sign.visible_for(origin.value, cfg.visible_scanned, cfg.visible_born_digital),
+        tsa_url=tsa_url,
+        trust_roots=tuple(p for p in settings.trust_roots if p.is_file()),
+        seal_png=Path(cfg.seal_png) if cfg.seal_png else None,
+        stamp_text=cfg.stamp_text,
+        revocation_mode=cfg.revocation_mode,
+    )
 
 
 def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.OcrResult, Event]:
@@ -129,13 +152,14 @@ def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
     timer = StageTimer("sign")
     signed = workdir / "signed.pdf"
     try:
-        info = sign.sign_pdf(pdf, signed, signer_config(settings), sign_policy(settings, item.origin))
+        policy = sign_policy(settings, item.origin)
+        info = sign.sign_pdf(pdf, signed, signer_config(settings), policy)
     except sign.SigningError as exc:
         raise StageFailure("sign", str(exc)) from exc
     facts = SignatureFacts(signed=True, level=info.level, field_name=info.field_name,
                            signer_subject=info.signer_subject, signer_cert_sha256=info.signer_cert_sha256,
-                           signed_at=info.signed_at)
-    return signed, facts, timer.event(info.tools, level=info.level)
+                           signed_at=info.signed_at, visible=info.visible, timestamped=info.timestamped)
+    return signed, facts, timer.event(info.tools, level=info.level, visible=info.visible)
 
 
 def build_record(item: IntakeItem, batch: str, received_at: datetime, result: ocr.OcrResult,

@@ -111,6 +111,7 @@ class Artefact(BaseModel):
     sha256: str
     size: int
     content_type: str = "application/octet-stream"
+    version_id: str = ""  # S3 version of the stored object, when the server versions
 
 
 class SignatureFacts(BaseModel):
@@ -120,6 +121,8 @@ class SignatureFacts(BaseModel):
     signer_subject: str = ""
     signer_cert_sha256: str = ""
     signed_at: datetime | None = None
+    visible: bool = False
+    timestamped: bool = False
 
 
 class Event(BaseModel):

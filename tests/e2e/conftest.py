@@ -77,14 +77,15 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     from pipeline.sign import init_test_pki
 
     home = tmp_path_factory.mktemp("archive-home")
-    redis_port, s3_port, filer, master, volume = free_ports(5)
+    redis_port, s3_port, filer, master, volume, responders = free_ports(6)
     env = {**os.environ, "ARCHIVE_HOME": str(home), "OMP_THREAD_LIMIT": "1"}
     env = {k: v for k, v in env.items() if not (k.startswith("ARCHIVE_") and k != "ARCHIVE_HOME")}
     settings = load_settings(home, environ={})
     settings.redis.port = redis_port
     settings.s3.endpoint = f"127.0.0.1:{s3_port}"
     settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port = filer, master, volume
-    pki = init_test_pki(home / "pki")
+    settings.sign.responders_port = responders
+    pki = init_test_pki(home / "pki", port=responders)
     settings.sign.pkcs12_path = str(pki.agency_p12)
     settings.sign.pkcs12_password = pki.password
     settings.sign.trust_roots = [str(pki.root_ca)]
