@@ -153,8 +153,8 @@ def ingest(
         _print_ingest_summary(report)
     if not report.ok:
         bad = report.count("quarantined") + report.count("failed") + report.count("pending")
-        err.print(f"archive: {bad} document(s) not archived, {len(report.manifest_errors)} manifest error(s)",
-                  markup=False)
+        sys.stderr.write(f"archive: {bad} document(s) not archived, "
+                         f"{len(report.manifest_errors)} manifest error(s)\n")
         raise typer.Exit(EXIT_PARTIAL)
 
 
@@ -356,15 +356,58 @@ def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID")],
     else:
         state = "[green]VALID[/]" if report["valid"] else "[red]INVALID[/]"
         out.print(f"{state}  {escape(target)}")
-        for key in ("level", "signer", "signed_at", "trusted", "intact", "ltv", "pdfa", "checksum"):
+        for key in ("level", "signer", "signed_at", "trusted", "trust_anchor", "intact", "covers_whole_document",
+                    "timestamp_valid", "timestamp_at", "ltv", "revocation", "pdfa", "checksum"):
             if key in report:
                 out.print(f"  {key:10} {escape(str(report[key]))}")
         for problem in report.get("problems", []):
             out.print(f"  [red]problem[/]    {escape(problem)}")
     if not report["valid"]:
         if not as_json:
-            err.print(f"archive: verification failed: {'; '.join(report.get('problems', [])) or 'invalid'}",
-                      markup=False)
+            sys.stderr.write(f"archive: verification failed: {'; '.join(report.get('problems', [])) or 'invalid'}\n")
+        raise typer.Exit(1)
+
+
+@app.command("sign")
+def sign_cmd(
+    file: Annotated[Path, typer.Argument(help="PDF (ideally PDF/A) to sign with the agency certificate.")],
+    output: Annotated[Path, typer.Option("--output", "-o")],
+    level: Annotated[str | None, typer.Option(help="B-B, B-T, B-LT or B-LTA (default from config).")] = None,
+    visible: Annotated[bool | None, typer.Option("--visible/--invisible", help="Decree 30 stamp.")] = None,
+) -> None:
+    """Sign a single PDF (PAdES) with the configured agency key."""
+    import dataclasses
+
+    from pipeline.process import sign_policy, signer_config
+    from pipeline.record import Origin
+    from pipeline.sign import sign_pdf
+
+    if not file.is_file():
+        raise CliError(f"no such file: {file}")
+    settings = _settings()
+    policy = sign_policy(settings, Origin.BORN_DIGITAL, level)
+    if visible is not None:
+        policy = dataclasses.replace(policy, visible=visible)
+    info = sign_pdf(file, output, signer_config(settings), policy)
+    out.print(f"Signed {output}: {info.level}, {escape(info.signer_subject)}, {info.signed_at.isoformat()}")
+
+
+@app.command()
+def renew(within_days: Annotated[int | None, typer.Option(help="Renew when expiry is nearer than this.")] = None,
+          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Add fresh document timestamps to B-LTA documents nearing expiry (new object versions)."""
+    from pipeline.renewal import renew_timestamps
+
+    report = renew_timestamps(_settings(), within_days)
+    data = {"checked": report.checked, "renewed": report.renewed, "failed": report.failed}
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(f"Checked {report.checked} B-LTA document(s), renewed {len(report.renewed)}, "
+                  f"failed {len(report.failed)}")
+        for doc_id, reason in report.failed.items():
+            out.print(f"[red]failed[/] {doc_id[:12]}: {escape(reason)}")
+    if report.failed:
         raise typer.Exit(1)
 
 
@@ -413,7 +456,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err.print(f"archive: error: {message}", markup=False)
+        sys.stderr.write(f"archive: error: {message}\n")
         if os.environ.get("ARCHIVE_DEBUG"):
             raise
         sys.exit(1)

@@ -83,9 +83,9 @@ def ingest_batch(settings: Settings, batch_dir: Path, manifest: Path | None = No
                  executor: str | None = None, observer: IngestObserver | None = None,
                  timeout_s: float = 6 * 3600) -> IngestReport:
     observer = observer or NullObserver()
+    plan = plan_batch(batch_dir, manifest)  # a missing batch or unreadable manifest fails before any write
     store = ArchiveStore(settings.s3)
     store.ensure_bucket()
-    plan = plan_batch(batch_dir, manifest)
     observer.planned(plan)
     report = IngestReport(batch=plan.batch, manifest_errors=list(plan.manifest_errors))
     for problem in plan.problems:

@@ -33,6 +33,7 @@ app.conf.update(
     task_routes={
         "archive.process_document": {"queue": "ocr"},
         "archive.index_document": {"queue": "index"},
+        "archive.renew_timestamps": {"queue": "ocr"},
     },
 )
 _settings: Settings | None = None
@@ -87,6 +88,20 @@ def index_document_task(self: Task, outcome: dict[str, Any]) -> dict[str, Any]:
             raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
         outcome["reason"] = f"archived, but indexing failed ({exc}); run `archive reindex`"
     return outcome
+
+
+@app.task(name="archive.renew_timestamps")
+def renew_timestamps_task(within_days: int | None = None) -> dict[str, Any]:
+    """Periodic (Celery beat, daily): fresh document timestamps on B-LTA documents nearing expiry."""
+    from pipeline.renewal import renew_timestamps
+
+    report = renew_timestamps(current_settings(), within_days)
+    return {"checked": report.checked, "renewed": report.renewed, "failed": report.failed}
+
+
+app.conf.beat_schedule = {
+    "renew-document-timestamps": {"task": "archive.renew_timestamps", "schedule": 24 * 3600.0},
+}
 
 
 def submit_document(item: dict[str, Any], batch: str, received_at: str) -> AsyncResult:

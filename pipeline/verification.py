@@ -14,9 +14,9 @@ from pipeline.archive import ArchiveStore
 from pipeline.config import Settings
 
 
-def verify_file(settings: Settings, path: Path) -> dict[str, Any]:
+def verify_file(settings: Settings, path: Path, expected_sha256: str | None = None) -> dict[str, Any]:
     roots = [p for p in settings.trust_roots if p.is_file()]
-    report = sign.verify_pdf(path, roots).to_dict()
+    report = sign.verify_pdf(path, roots, expected_sha256=expected_sha256).to_dict()
     if not roots:
         report.setdefault("problems", []).append(
             "no trust roots configured (sign.trust_roots); run `archive cert init-test` for test material")
@@ -30,7 +30,7 @@ def verify_archived(settings: Settings, doc_id: str, store: ArchiveStore | None 
     with tempfile.TemporaryDirectory(dir=_tmp_root(settings)) as tmp:
         local = store.download(artefact.key, Path(tmp) / "archive.pdf")
         actual = hashlib.sha256(local.read_bytes()).hexdigest()
-        report = verify_file(settings, local)
+        report = verify_file(settings, local, artefact.sha256)
     report["id"] = doc_id
     report["checksum"] = "match" if actual == artefact.sha256 else "MISMATCH"
     if actual != artefact.sha256:

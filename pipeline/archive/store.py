@@ -24,7 +24,7 @@ from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import sha256_chunks, sha256_file
 from pipeline.archive.retention import NoRetention, RetentionPolicy
 from pipeline.config import S3Settings
-from pipeline.record import Artefact, DocumentRecord, PageInfo, nfc, utcnow
+from pipeline.record import Artefact, DocumentRecord, Event, PageInfo, nfc, utcnow
 
 PART_SIZE = 16 * 1024 * 1024  # multipart above this: big scans stream in parts, never whole in memory
 
@@ -137,6 +137,18 @@ class ArchiveStore:
             if is_precondition_failed(exc):
                 return self.get_record(record.id)
             raise
+        return record
+
+    def replace_archive_pdf(self, doc_id: str, archive_pdf: Path, event: Event) -> DocumentRecord:
+        """Store a new version of a committed document's archive.pdf (e.g. a renewed document timestamp)
+        and then a new version of metadata.json with the new checksum and the event. Earlier versions stay
+        in the versioned bucket."""
+        record = self.get_record(doc_id).model_copy(deep=True)
+        with s3_errors(f"replacing archive.pdf of {doc_id}"):
+            self._put_file(record, layout.ARCHIVE_PDF, archive_pdf, "application/pdf", pdf=True)
+            record.events.append(event)
+            data = record.to_json().encode("utf-8")
+            self._put_bytes(record, layout.METADATA, layout.metadata_key(doc_id), data, "application/json")
         return record
 
     def get_record(self, doc_id: str) -> DocumentRecord:

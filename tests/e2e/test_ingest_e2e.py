@@ -167,3 +167,52 @@ def test_reindex_from_storage_gives_same_hits(instance: Instance, first_ingest: 
     instance.run("reindex")
     after = instance.run_json("search", "van ban dien tu")
     assert [h["id"] for h in after["hits"]] == [h["id"] for h in before["hits"]]
+
+
+def test_archived_documents_are_b_lta_with_stamp_on_scans(instance: Instance, first_ingest: dict) -> None:
+    docs = _by_source(first_ingest)
+    scanned = instance.run_json("show", docs["thong-bao-15"]["id"])
+    born = instance.run_json("show", docs["chi-thi-07.pdf"]["id"])
+    assert scanned["signature"]["level"] == "B-LTA" and scanned["signature"]["visible"] is True
+    assert born["signature"]["level"] == "B-LTA" and born["signature"]["visible"] is False
+    report = instance.run_json("verify", docs["thong-bao-15"]["id"])
+    assert report["valid"] and report["level"] == "B-LTA" and report["ltv"] is True
+
+
+def test_renewal_adds_a_timestamp_as_new_version(instance: Instance, first_ingest: dict, tmp_path: Path) -> None:
+    store = ArchiveStore(instance.settings.s3)
+    doc_id = _by_source(first_ingest)["chi-thi-07.pdf"]["id"]
+    before = store.get_record(doc_id)
+    key = before.artefacts["archive.pdf"].key
+    versions_before = len(store.object_versions(key))
+    # Expiry of the test TSA certificate is years away: a horizon beyond it forces a renewal now.
+    result = instance.run_json("renew", "--within-days", "36500")
+    assert doc_id in result["renewed"] and result["failed"] == {}
+    after = store.get_record(doc_id)
+    assert len(store.object_versions(key)) == versions_before + 1
+    assert after.artefacts["archive.pdf"].sha256 != before.artefacts["archive.pdf"].sha256
+    assert after.events[-1].stage == "renew-timestamp"
+    assert store.verify_fixity(doc_id) == []
+    report = instance.run_json("verify", doc_id)
+    assert report["valid"] and report["level"] == "B-LTA" and report["checksum"] == "match"
+    assert report["document_timestamps"] >= 2
+
+
+def test_bad_arguments_give_one_line_errors(instance: Instance, tmp_path: Path) -> None:
+    missing = instance.run("ingest", str(tmp_path / "no-such-batch"), check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().startswith("archive: error:") and len(missing.stderr.strip().splitlines()) == 1
+    unknown = instance.run("show", "ffffffffffff", check=False)
+    assert unknown.returncode == 1 and "no archived document" in unknown.stderr
+    bad_date = instance.run("search", "x", "--from", "21/08/2013", check=False)
+    assert bad_date.returncode == 1 and "YYYY-MM-DD" in bad_date.stderr
+
+
+def test_local_executor_runs_the_same_stages(instance: Instance, tmp_path: Path) -> None:
+    batch = tmp_path / "lo-local"
+    make_born_digital_pdf(["Kế hoạch số hóa tài liệu lưu trữ năm 2027 của Sở Nội vụ."], batch / "ke-hoach.pdf")
+    report = instance.run_json("ingest", str(batch), "--local")
+    (doc,) = report["documents"]
+    assert doc["status"] == "archived"
+    hits = instance.run_json("search", "ke hoach so hoa tai lieu luu tru")["hits"]
+    assert hits and hits[0]["id"] == doc["id"]
