@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,28 +16,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings, load_settings, write_settings
+from tests.conftest import free_s3_ports
 
 ARCHIVE = str(Path(sys.executable).parent / "archive")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_ports(count: int, start: int = 20000) -> list[int]:
-    """Free ports whose +10000 neighbour (SeaweedFS gRPC convention) is free too."""
-    ports: list[int] = []
-    port = start + (os.getpid() % 2000) * 3
-    while len(ports) < count:
-        port += 1
-        if _port_free(port) and _port_free(port + 10000):
-            ports.append(port)
-    return ports
 
 
 @dataclass
@@ -77,7 +57,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     from pipeline.sign import init_test_pki
 
     home = tmp_path_factory.mktemp("archive-home")
-    redis_port, s3_port, filer, master, volume, responders = free_ports(6)
+    redis_port, s3_port, filer, master, volume, responders = free_s3_ports(6)
     env = {**os.environ, "ARCHIVE_HOME": str(home), "OMP_THREAD_LIMIT": "1"}
     env = {k: v for k, v in env.items() if not (k.startswith("ARCHIVE_") and k != "ARCHIVE_HOME")}
     settings = load_settings(home, environ={})
