@@ -19,6 +19,15 @@ from .model import SigningError
 SIGNATURE_VALID = "Signature is Valid."
 CERTIFICATE_TRUSTED = "Certificate is Trusted."
 _MARKER = "roots.sha256"
+# pdfsig's "- Key: value" lines → PdfsigSignature attributes
+_FIELDS = {
+    "Signature Field Name": "field_name",
+    "Signer Certificate Common Name": "signer",
+    "Signing Time": "signing_time",
+    "Signature Type": "signature_type",
+    "Signature Validation": "signature_status",
+    "Certificate Validation": "certificate_status",
+}
 _PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
@@ -127,19 +136,8 @@ def parse_pdfsig(output: str) -> list[PdfsigSignature]:
             continue
         item = line[2:]
         key, _, value = item.partition(": ")
-        value = value.strip()
-        if key == "Signature Field Name":
-            current.field_name = value
-        elif key == "Signer Certificate Common Name":
-            current.signer = value
-        elif key == "Signing Time":
-            current.signing_time = value
-        elif key == "Signature Type":
-            current.signature_type = value
-        elif key == "Signature Validation":
-            current.signature_status = value
-        elif key == "Certificate Validation":
-            current.certificate_status = value
+        if key in _FIELDS:
+            setattr(current, _FIELDS[key], value.strip())
         elif item == "Total document signed":
             current.total_document_signed = True
     return sigs
