@@ -8,7 +8,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng ghostscript unpaper pngquant qpdf jbig2dec
   poppler-utils libnss3-tools redis-server softhsm2 opensc
-  fonts-dejavu-core fonts-noto-core
+  fonts-dejavu-core fonts-noto-core postgresql
 )
 
 missing=()

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Settings, load_settings
+from pipeline.core.settings import Settings, load_settings
 
 # ======================================================================================================
 # S3 server (SeaweedFS `weed mini`), owned by the archive stage. Self-contained: needs nothing else here.
 # ======================================================================================================
 
-S3_GRPC_OFFSET = 10000  # SeaweedFS gRPC port = HTTP port + 10000 (pipeline.services.s3local.GRPC_OFFSET)
+S3_GRPC_OFFSET = 10000  # SeaweedFS gRPC port = HTTP port + 10000 (pipeline.devtools.services.s3local.GRPC_OFFSET)
 
 
 def _port_free(port: int) -> bool:
@@ -63,7 +63,7 @@ def s3_test_settings(home: Path) -> Settings:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A real SeaweedFS S3 server for the whole session; yields its Settings; stopped at the end."""
-    from pipeline.services.s3local import start_s3, stop_s3
+    from pipeline.devtools.services.s3local import start_s3, stop_s3
 
     settings = s3_test_settings(tmp_path_factory.mktemp("s3-home"))
     start_s3(settings)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pipeline.config import load_settings, write_settings
+from pipeline.core.settings import load_settings, write_settings
 
 
 def test_env_overrides_toml_and_home(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
-from pipeline.record import DocumentMetadata, DocumentRecord, Origin, SignatureFacts, Source
-from pipeline.stats import compute_stats
+from pipeline.app.stats import compute_stats
+from pipeline.core.record import DocumentMetadata, DocumentRecord, Origin, SignatureFacts, Source
 
 
 def _record(i: int, origin: Origin, pages: int, signed: bool, unit: str) -> DocumentRecord:

@@ -17,7 +17,7 @@ from minio.time import to_iso8601utc
 
 from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import CHUNK
-from pipeline.config import S3Settings
+from pipeline.core.settings import S3Settings
 
 MISSING_CODES = {"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"}
 

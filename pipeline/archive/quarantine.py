@@ -15,7 +15,7 @@ from pipeline.archive import layout
 from pipeline.archive.client import iter_object
 from pipeline.archive.fixity import sha256_file
 from pipeline.archive.retention import RetentionPolicy
-from pipeline.record import nfc, utcnow
+from pipeline.core.record import nfc, utcnow
 
 ROLE = "quarantine"
 

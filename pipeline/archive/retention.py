@@ -13,7 +13,7 @@ from typing import Protocol
 
 from minio.retention import Retention
 
-from pipeline.record import DocumentRecord
+from pipeline.core.record import DocumentRecord
 
 
 class RetentionPolicy(Protocol):

@@ -23,8 +23,8 @@ from pipeline.archive.client import (
 from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import sha256_chunks, sha256_file
 from pipeline.archive.retention import NoRetention, RetentionPolicy
-from pipeline.config import S3Settings
-from pipeline.record import Artefact, DocumentRecord, Event, PageInfo, nfc, utcnow
+from pipeline.core.record import Artefact, DocumentRecord, Event, PageInfo, nfc, utcnow
+from pipeline.core.settings import S3Settings
 
 PART_SIZE = 16 * 1024 * 1024  # multipart above this: big scans stream in parts, never whole in memory
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pipeline.record import DocumentMetadata, Origin, nfc
+from pipeline.core.record import DocumentMetadata, Origin, nfc
 from pipeline.scan.images import IMAGE_SUFFIXES, inspect_images
 from pipeline.scan.manifest import ManifestRows, read_manifest
 from pipeline.scan.origin import UnreadableInput, inspect_pdf

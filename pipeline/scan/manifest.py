@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pipeline.record import Classification, DocumentMetadata, nfc
+from pipeline.core.record import Classification, DocumentMetadata, nfc
 
 COLUMNS = ("doc_number", "doc_type", "title", "issuer", "issued_date", "signer", "unit", "classification",
            "language")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from pipeline.record import Origin
+from pipeline.core.record import Origin
 
 
 class UnreadableInput(Exception):

@@ -1,23 +1,12 @@
 """Defaults the orchestration needs to turn configuration into a signing policy.
 
-Production default: B-LTA whenever a TSA is known; the TEST PKI brings its own TSA, so the demo and
-a default local set-up sign at B-LTA like production (with `archive services up` serving it).
+Production default: B-LTA whenever a TSA is configured (``sign.tsa_url``). TEST material is never picked
+up implicitly: `archive cert init-test` writes its TSA and seal into the configuration explicitly.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .model import LEVELS, SigningError
-from .testpki import find_test_pki
-
-
-def resolve_tsa_url(configured: str, pkcs12_path: Path | None) -> str:
-    """The configured TSA, else the TEST PKI's own TSA when the signer is TEST material, else ""."""
-    if configured:
-        return configured
-    pki = find_test_pki(pkcs12_path)
-    return pki.tsa_url if pki is not None else ""
 
 
 def resolve_level(configured: str, tsa_url: str) -> str:

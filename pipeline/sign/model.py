@@ -54,7 +54,7 @@ class SignPolicy:
     # Trust anchors used to check the signer certificate before signing (revoked / expired refused);
     # empty: the self-signed certificates of the signer's own chain.
     trust_roots: tuple[Path, ...] = ()
-    seal_png: Path | None = None  # transparent PNG of the agency seal; None: a generated TEST seal
+    seal_png: Path | None = None  # transparent PNG of the agency seal; required for a visible stamp
     stamp_text: str = ""  # extra line(s) under the agency name; "" for none
     stamp_box: tuple[float, float, float, float] | None = None  # x1, y1, x2, y2 in pt; None: top right
     stamp_width: float = 200.0  # pt, used when stamp_box is None
@@ -65,6 +65,8 @@ class SignPolicy:
     # When responders are unreachable: "soft-fail" lets B-B/B-T sign after the local expiry check;
     # B-LT/B-LTA always need revocation data and fail hard.
     revocation_mode: str = "soft-fail"
+    # TEST PKI certificates (every subject says "TEST") sign only where the configuration says so.
+    allow_test_material: bool = True
 
 
 @dataclass

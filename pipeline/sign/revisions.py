@@ -19,11 +19,17 @@ VOLATILE = {"{http://ns.adobe.com/xap/1.0/}ModifyDate"}  # pyHanko bumps it in i
 
 
 def _xmp_at(reader: PdfFileReader, revision: int) -> bytes | None:
+    """The XMP packet as of ``revision``; None when that revision's catalog has no /Metadata.
+
+    pyHanko's ``raw_get`` raises KeyError for a missing key (it is not ``dict.get``), so the
+    lookup goes through ``_deref``, which checks presence first: born-digital files that are not
+    PDF/A often carry no XMP at all, and that is not damage.
+    """
     resolver = reader.get_historical_resolver(revision)
-    ref = _deref(resolver, resolver.trailer_view, "/Root").raw_get("/Metadata")
-    if ref is None:
+    root = _deref(resolver, resolver.trailer_view, "/Root")
+    stream = _deref(resolver, root, "/Metadata") if root is not None else None
+    if stream is None or not hasattr(stream, "data"):
         return None
-    stream = resolver(ref.reference) if hasattr(ref, "reference") else ref
     return stream.data
 
 
@@ -125,16 +131,21 @@ def unsigned_metadata_problems(reader: PdfFileReader, last_signed_revision: int)
         return []
     try:
         before, after = _xmp_at(reader, last_signed_revision), _xmp_at(reader, final)
-        if before is None and after is None:
-            return []
-        if before is None or after is None:
-            return ["XMP metadata was added or removed after the last signature"]
+    except Exception as exc:
+        return [f"XMP metadata after the last signature cannot be read: {type(exc).__name__}"]
+    if before is None and after is None:
+        return []  # no XMP in either revision (e.g. a born-digital file that is not PDF/A)
+    if before is None:
+        return ["XMP metadata was added after the last signature"]
+    if after is None:
+        return ["XMP metadata was removed after the last signature"]
+    if _normalised(before) == _normalised(after):
+        return []  # identical apart from the volatile date pyHanko bumps: nothing to parse
+    try:
         old, new = xmp_properties(before), xmp_properties(after)
     except Exception as exc:
         return [f"XMP metadata after the last signature cannot be read: {type(exc).__name__}"]
     changed = sorted(k.split("}")[-1] for k in set(old) | set(new) if k not in VOLATILE and old.get(k) != new.get(k))
     if changed:
         return [f"XMP metadata changed after the last signature: {', '.join(changed)}"]
-    if _normalised(before) != _normalised(after):
-        return ["XMP metadata packet altered after the last signature"]
-    return []
+    return ["XMP metadata packet altered after the last signature"]

@@ -46,6 +46,12 @@ def agency_from_certificate(cert: x509.Certificate) -> str:
     return unicodedata.normalize("NFC", name if isinstance(name, str) else ", ".join(name))
 
 
+def is_test_certificate(cert: x509.Certificate) -> bool:
+    """TEST PKI material names itself: a subject or issuer attribute holding the word TEST."""
+    values = [*cert.subject.native.values(), *cert.issuer.native.values()]
+    return any("TEST" in str(v).split() or str(v).startswith("TEST") for v in values)
+
+
 def subject_rfc4514(cert: x509.Certificate) -> str:
     return pyca_x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
 
@@ -68,6 +74,9 @@ def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> 
         cert = key.signing_cert
         if cert is None:
             raise SigningError("the signing key has no certificate")
+        if not policy.allow_test_material and is_test_certificate(cert):
+            raise SigningError("the signing certificate is TEST material (its subject says TEST); only a TEST "
+                               "configuration written by `archive cert init-test` may sign with it")
         others = [c for c in key.cert_registry if c.dump() != cert.dump()]
         roots = load_roots(policy.trust_roots) if policy.trust_roots else signer_roots(cert, others)
         hard_fail = long_term or policy.revocation_mode == "hard-fail"

@@ -9,14 +9,13 @@ allowed from PDF/A-2 on).
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import pikepdf
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
@@ -69,31 +68,6 @@ def font_1000_upem(path: Path) -> Path:
     return target
 
 
-def make_test_seal(path: Path, size: int = 480, font: Path | None = None) -> Path:
-    """Draw a red round TEST seal (transparent PNG): two rings, a star, "MẪU / TEST" in the middle."""
-    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(img)
-    c, r = size / 2, size / 2 - 4
-    draw.ellipse((c - r, c - r, c + r, c + r), outline=SEAL_RED, width=max(6, size // 40))
-    inner = r * 0.78
-    draw.ellipse((c - inner, c - inner, c + inner, c + inner), outline=SEAL_RED, width=max(3, size // 90))
-    star_r, points = inner * 0.32, []
-    for i in range(10):
-        angle = -math.pi / 2 + i * math.pi / 5
-        radius = star_r if i % 2 == 0 else star_r * 0.42
-        points.append((c + radius * math.cos(angle), c - inner * 0.3 + radius * math.sin(angle)))
-    draw.polygon(points, fill=SEAL_RED)
-    font_path = font or next((Path(p) for p in FONT_CANDIDATES if Path(p).is_file()), None)
-    if font_path is not None:
-        big = ImageFont.truetype(str(font_path), size // 9)
-        small = ImageFont.truetype(str(font_path), size // 14)
-        draw.text((c, c + inner * 0.22), "MẪU DẤU", font=small, fill=SEAL_RED, anchor="mm")
-        draw.text((c, c + inner * 0.5), "TEST", font=big, fill=SEAL_RED, anchor="mm")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path)
-    return path
-
-
 def stamp_box(src: Path, policy: SignPolicy) -> tuple[int, int, int, int]:
     """The stamp rectangle on page 1: ``policy.stamp_box`` or the top-right corner of the crop box."""
     if policy.stamp_box is not None:
@@ -134,7 +108,10 @@ def decree30_appearance(
     box = stamp_box(src, policy)
     height = box[3] - box[1]
     font = GlyphAccumulatorFactory(str(font_1000_upem(stamp_font(policy))))
-    seal_image = Image.open(seal) if seal is not None else _default_seal()
+    if seal is None:
+        raise SigningError("no agency seal configured (sign.seal_png): the Decree 30 stamp needs the seal image "
+                           "(transparent PNG); `archive cert init-test` sets a TEST seal for trials")
+    seal_image = Image.open(seal)
     style = TextStampStyle(
         stamp_text=stamp_template(policy),
         text_box_style=TextBoxStyle(font=font, font_size=8, leading=10, text_color=(0.6, 0.05, 0.1)),
@@ -156,9 +133,3 @@ def decree30_appearance(
     )
     spec = fields.SigFieldSpec(sig_field_name=policy.field_name, on_page=0, box=box)
     return style, spec
-
-
-def _default_seal() -> Image.Image:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = make_test_seal(Path(tmp) / "seal.png")
-        return Image.open(path).copy()

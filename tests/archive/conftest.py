@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.archive import ArchiveStore
-from pipeline.config import Settings
+from pipeline.core.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Test inputs for the archive stage: a record from pipeline.record, page files, a real small PDF."""
+"""Test inputs for the archive stage: a record from pipeline.core.record, page files, a real small PDF."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pikepdf
 
-from pipeline.record import (
+from pipeline.core.record import (
     Classification,
     DocumentMetadata,
     DocumentRecord,

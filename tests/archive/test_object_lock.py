@@ -16,8 +16,8 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import Retention
 
 from pipeline.archive import ArchiveStore
-from pipeline.config import Settings
-from pipeline.record import DocumentRecord
+from pipeline.core.record import DocumentRecord
+from pipeline.core.settings import Settings
 from tests.archive.helpers import make_inputs
 
 

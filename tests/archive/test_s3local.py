@@ -15,8 +15,8 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error
 
-from pipeline.config import Settings
-from pipeline.services.s3local import S3ServerError, s3_status, start_s3, stop_s3
+from pipeline.core.settings import Settings
+from pipeline.devtools.services.s3local import S3ServerError, s3_status, start_s3, stop_s3
 from tests.conftest import s3_test_settings
 
 
@@ -63,8 +63,8 @@ def test_lifecycle(own_instance: Settings) -> None:
     stop_s3(settings)  # stopping a stopped server is fine
 
     # Started from another process that then exits, as `archive services up` does: it must survive.
-    code = ("import sys; from pathlib import Path; from pipeline.config import load_settings; "
-            "from pipeline.services.s3local import start_s3; start_s3(load_settings(Path(sys.argv[1]), "
+    code = ("import sys; from pathlib import Path; from pipeline.core.settings import load_settings; "
+            "from pipeline.devtools.services.s3local import start_s3; start_s3(load_settings(Path(sys.argv[1]), "
             "environ=dict(a.split('=', 1) for a in sys.argv[2:])))")
     env_args = [f"ARCHIVE_S3__{k.upper()}={v}" for k, v in settings.s3.model_dump().items()]
     subprocess.run([sys.executable, "-c", code, str(settings.home), *env_args], check=True, timeout=90,

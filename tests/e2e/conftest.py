@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Settings, load_settings, write_settings
+from pipeline.core.settings import Settings, load_settings, write_settings
 from tests.conftest import free_s3_ports
 
 ARCHIVE = str(Path(sys.executable).parent / "archive")
@@ -39,7 +39,7 @@ class Instance:
 
 
 def _wait_for_worker(instance: Instance, worker: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
-    from pipeline import tasks
+    from pipeline.entry import worker as tasks
 
     tasks.configure(instance.settings)
     deadline = time.monotonic() + timeout_s
@@ -53,8 +53,9 @@ def _wait_for_worker(instance: Instance, worker: subprocess.Popen[bytes], log: P
 
 @pytest.fixture(scope="session")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
-    from pipeline.services.manager import services_down, services_up
-    from pipeline.sign import init_test_pki
+    from pipeline.devtools import init_test_pki
+    from pipeline.devtools.services.manager import services_down, services_up
+    from pipeline.devtools.testconfig import use_test_pki
 
     home = tmp_path_factory.mktemp("archive-home")
     redis_port, s3_port, filer, master, volume, responders = free_s3_ports(6)
@@ -66,10 +67,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port = filer, master, volume
     settings.sign.responders_port = responders
     pki = init_test_pki(home / "pki", port=responders)
-    settings.sign.pkcs12_path = str(pki.agency_p12)
-    settings.sign.pkcs12_password = pki.password
-    settings.sign.trust_roots = [str(pki.root_ca)]
-    write_settings(settings)
+    write_settings(use_test_pki(settings, pki))
     settings = load_settings(home, environ={})
     inst = Instance(home, settings, env)
     services_up(settings)

@@ -12,10 +12,10 @@ import pikepdf
 import pytest
 
 from pipeline.archive import ArchiveStore
-from pipeline.samples.pdfs import make_born_digital_pdf, make_corrupt_pdf
-from pipeline.samples.render import render_scanned_pages
+from pipeline.devtools.pdfsig import pdfsig_check
+from pipeline.devtools.samples.pdfs import make_born_digital_pdf, make_corrupt_pdf
+from pipeline.devtools.samples.render import render_scanned_pages
 from pipeline.sign import signed_pdfa_problems, verify_pdf
-from pipeline.sign.pdfsig import pdfsig_check
 
 from .conftest import Instance
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from pipeline.devtools.samples import make_born_digital_pdf, make_corrupt_pdf
 from pipeline.ocr import OcrError, OcrRequest, make_pdfa
-from pipeline.samples import make_born_digital_pdf, make_corrupt_pdf
 
 
 def _fails(request: OcrRequest, workdir: Path) -> str:

@@ -11,8 +11,8 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
+from pipeline.devtools.samples import SAMPLE_DOCUMENTS, make_mixed_pdf, render_page
 from pipeline.ocr import OcrRequest, OcrResult, check_pdfa, claimed_pdfa, make_pdfa
-from pipeline.samples import SAMPLE_DOCUMENTS, make_mixed_pdf, render_page
 from tests.ocr.helpers import cer
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
+from pipeline.devtools.samples import make_born_digital_pdf, make_corrupt_pdf
 from pipeline.ocr import check_pdfa, claimed_pdfa, tool_versions
 from pipeline.ocr.images import images_to_pdf
-from pipeline.samples import make_born_digital_pdf, make_corrupt_pdf
 
 
 def test_plain_pdf_is_not_pdfa(tmp_path: Path) -> None:

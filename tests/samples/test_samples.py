@@ -13,8 +13,8 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from pipeline.record import Classification, DocumentMetadata
-from pipeline.samples import (
+from pipeline.core.record import Classification, DocumentMetadata
+from pipeline.devtools.samples import (
     MANIFEST_COLUMNS,
     SAMPLE_DOCUMENTS,
     make_born_digital_pdf,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.record import Classification, Origin
-from pipeline.samples.pdfs import make_born_digital_pdf, make_corrupt_pdf, make_mixed_pdf, make_scanned_pdf
-from pipeline.samples.render import render_scanned_pages
+from pipeline.core.record import Classification, Origin
+from pipeline.devtools.samples.pdfs import make_born_digital_pdf, make_corrupt_pdf, make_mixed_pdf, make_scanned_pdf
+from pipeline.devtools.samples.render import render_scanned_pages
 from pipeline.scan import plan_batch
 from pipeline.scan.batch import content_id, natural_key
 from pipeline.scan.manifest import read_manifest

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sign import SignerConfig, SignPolicy, TestPki, init_test_pki, sign_pdf
+from pipeline.devtools import init_test_pki
+from pipeline.sign import SignerConfig, SignPolicy, TestPki, sign_pdf
 from tests.sign.helpers import free_port, make_pdfa
 
 

@@ -13,19 +13,18 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore
 
+from pipeline.devtools import find_test_pki, make_test_seal, pdfsig_check
+from pipeline.devtools.responders import Responders, responder_urls
+from pipeline.devtools.softhsm import provision_test_token
 from pipeline.sign import (
     SignerConfig,
     SigningError,
     SignPolicy,
-    find_test_pki,
-    pdfsig_check,
     sign_pdf,
     verify_pdf,
 )
 from pipeline.sign.pdfa import signed_pdfa_problems
 from pipeline.sign.renewal import add_document_timestamp, needs_renewal, timestamp_expiry
-from pipeline.sign.responders import Responders, responder_urls
-from pipeline.sign.softhsm import provision_test_token
 
 LEVELS = ["B-B", "B-T", "B-LT", "B-LTA"]
 KEYS = ["pkcs12", "softhsm"]
@@ -161,6 +160,7 @@ def test_visible_stamp_at_b_lta_with_a_token(pki, pdfa, token, tmp_path):
         trust_roots=(pki.root_ca,),
         visible=True,
         agency_name="Sở Nội vụ Tỉnh Thử Nghiệm",
+        seal_png=make_test_seal(tmp_path / "seal.png"),
     )
     with Responders(pki.directory):
         info = sign_pdf(pdfa, out, token, policy)
@@ -206,7 +206,7 @@ def test_responders_refuse_a_port_the_certificates_do_not_name(pki):
     urls = responder_urls(pki.directory)
     assert urls["tsa"] == pki.tsa_url and urls["tsa"].startswith("http://127.0.0.1:")
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.sign.responders", "--pki-dir", str(pki.directory), "--port", "1"],
+        [sys.executable, "-m", "pipeline.devtools.responders", "--pki-dir", str(pki.directory), "--port", "1"],
         capture_output=True,
         text=True,
         timeout=60,

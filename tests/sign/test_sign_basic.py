@@ -13,12 +13,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+from pipeline.devtools import pdfsig_check
 from pipeline.sign import (
     SignerConfig,
     SigningError,
     SignPolicy,
     pdfa_claim,
-    pdfsig_check,
     sign_pdf,
     verify_pdf,
 )
@@ -52,7 +52,7 @@ def test_signature_info_describes_the_signer(signed_bb, pki):
 
 def test_untrusted_root_is_reported(signed_bb, tmp_path):
     other = tmp_path / "other-root.pem"
-    from pipeline.sign import init_test_pki
+    from pipeline.devtools import init_test_pki
 
     other_pki = init_test_pki(tmp_path / "other")
     other.write_bytes(other_pki.root_ca.read_bytes())
@@ -163,7 +163,7 @@ def test_test_pki_is_clearly_test_material(pki):
 
 
 def test_init_test_pki_reopens_an_existing_pki(pki):
-    from pipeline.sign import init_test_pki
+    from pipeline.devtools import init_test_pki
 
     again = init_test_pki(pki.directory)
     assert again.root_ca.read_bytes() == pki.root_ca.read_bytes()
@@ -178,13 +178,11 @@ def test_failed_signing_leaves_no_file(pki, pdfa, tmp_path):
     assert list(out_dir.iterdir()) == []  # neither the output nor a temporary file
 
 
-def test_defaults_sign_at_b_lta_with_the_test_pki(pki, tmp_path):
-    from pipeline.sign import resolve_level, resolve_tsa_url, visible_for
+def test_defaults_sign_at_b_lta_when_a_tsa_is_configured(pki):
+    from pipeline.sign import resolve_level, visible_for
 
-    tsa = resolve_tsa_url("", pki.agency_p12)
-    assert tsa == pki.tsa_url and resolve_level("", tsa) == "B-LTA"
-    assert resolve_tsa_url("http://tsa.example/", pki.agency_p12) == "http://tsa.example/"
-    assert resolve_tsa_url("", tmp_path / "real.p12") == "" and resolve_level("", "") == "B-B"
+    tsa = pki.tsa_url
+    assert resolve_level("", tsa) == "B-LTA" and resolve_level("", "") == "B-B"
     assert resolve_level("b-t", tsa) == "B-T"
     with pytest.raises(SigningError):
         resolve_level("B-Z", tsa)

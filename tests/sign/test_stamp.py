@@ -7,9 +7,9 @@ import subprocess
 import pytest
 from PIL import Image
 
-from pipeline.sign import SigningError, SignPolicy, pdfsig_check, sign_pdf, verify_pdf
+from pipeline.devtools import make_test_seal, pdfsig_check
+from pipeline.sign import SigningError, SignPolicy, sign_pdf, verify_pdf
 from pipeline.sign.pdfa import signed_pdfa_problems
-from pipeline.sign.stamp import make_test_seal
 
 
 def _red_pixels(img: Image.Image) -> list[tuple[int, int]]:
@@ -74,9 +74,16 @@ def test_stamped_file_stays_pdfa_and_valid(stamped, pki, tmp_path):
 
 def test_stamp_falls_back_to_the_certificate_organisation(pdfa, signer, tmp_path):
     out = tmp_path / "x.pdf"
-    sign_pdf(pdfa, out, signer, SignPolicy(visible=True))
+    sign_pdf(pdfa, out, signer, SignPolicy(visible=True, seal_png=make_test_seal(tmp_path / "seal.png")))
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(out), "-"], capture_output=True, text=True).stdout
     assert "Cơ quan Lưu trữ Thử nghiệm" in text  # O= of the TEST agency certificate
+
+
+def test_no_seal_configured_refuses_to_sign_instead_of_a_test_seal(pdfa, signer, tmp_path):
+    # Regression: production documents silently got the generated TEST seal when none was configured.
+    with pytest.raises(SigningError, match="no agency seal configured"):
+        sign_pdf(pdfa, tmp_path / "x.pdf", signer, SignPolicy(visible=True, agency_name="X"))
+    assert not (tmp_path / "x.pdf").exists()
 
 
 def test_missing_seal_file_is_a_clear_error(pdfa, signer, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from pipeline.devtools.responders import Responders
 from pipeline.sign import SignPolicy, sign_pdf, verify_pdf
-from pipeline.sign.responders import Responders
 
 
 def _contents_span(data: bytes) -> tuple[int, int]:

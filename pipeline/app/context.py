@@ -1,0 +1,73 @@
+"""The one composition root: builds the store, catalog, audit trail and search index once from the settings.
+
+Every use case takes ``(ctx, actor, …)``; the CLI, the Celery worker and (next) the REST API each build one
+Context and pass it down, so no module below constructs its own ``ArchiveStore``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pipeline.app.audit import AuditTrail
+    from pipeline.archive import ArchiveStore
+    from pipeline.catalog import Catalog
+    from search import SearchIndex
+
+log = logging.getLogger("archive.context")
+
+
+@dataclass
+class Context:
+    settings: Settings
+    _closers: list[Any] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def store(self) -> ArchiveStore:
+        from pipeline.archive import ArchiveStore
+
+        return ArchiveStore(self.settings.s3)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        from pipeline.catalog import Catalog
+
+        catalog = Catalog(self.settings.catalog_url)
+        self._closers.append(catalog)
+        return catalog
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        from pipeline.app.audit import AuditTrail
+
+        return AuditTrail(self.store, mirror=self.catalog.add_audit_event)
+
+    def open_index(self) -> SearchIndex:
+        """The search index (opened per use: the writer takes a lock; close it when done)."""
+        from search import open_index
+
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        return open_index(self.settings.search.engine, self.settings.index_dir, page_texts=self.store.page_texts)
+
+    def close(self) -> None:
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                closer.close()
+            except Exception:  # closing must not hide the real outcome
+                log.warning("could not close %s", type(closer).__name__, exc_info=True)
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_context(settings: Settings | None = None) -> Context:
+    return Context(settings or load_settings())

@@ -1,0 +1,220 @@
+"""Chain the stages for one document: OCR/PDF/A → sign → store. Plain Python, used in-process by the local
+executor and wrapped by the Celery tasks. Any failure quarantines the document with its reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline import ocr, sign
+from pipeline.app.signing import sign_policy, signer_config
+from pipeline.archive import ArchiveStore
+from pipeline.core.record import DocumentMetadata, DocumentRecord, Event, Origin, PageInfo, SignatureFacts, Source
+from pipeline.core.settings import Settings
+from pipeline.scan import IntakeItem, IntakeProblem
+
+ProgressCallback = Callable[[str], None]
+
+ARCHIVED = "archived"
+DUPLICATE = "duplicate"
+QUARANTINED = "quarantined"
+PENDING = "pending"  # submitted, not finished when the caller stopped waiting
+FAILED = "failed"  # could not even be quarantined (e.g. storage down): the input stays where it was
+
+
+@dataclass
+class DocumentOutcome:
+    source: str
+    status: str  # archived | duplicate | quarantined | pending | failed
+    id: str = ""
+    reason: str = ""
+    stage: str = ""  # the stage that failed, for quarantined documents
+    pages: int = 0
+    origin: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class StageTimer:
+    stage: str
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def event(self, tools: dict[str, str] | None = None, **detail: Any) -> Event:
+        return Event(stage=self.stage, started_at=self.started_at, finished_at=datetime.now(UTC),
+                     tools=tools or {}, detail=detail)
+
+
+class StageFailure(Exception):
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stage = stage
+        self.reason = reason
+
+
+# ---- conversion of intake items to/from plain JSON (Celery messages) ---------------------------------
+def item_to_dict(item: IntakeItem) -> dict[str, Any]:
+    return {
+        "source_path": item.source_path,
+        "files": [str(p) for p in item.files],
+        "kind": item.kind,
+        "origin": item.origin.value,
+        "needs_ocr": item.needs_ocr,
+        "page_count": item.page_count,
+        "doc_id": item.doc_id,
+        "metadata": item.metadata.model_dump(mode="json"),
+        "has_manifest_row": item.has_manifest_row,
+        "warnings": list(item.warnings),
+    }
+
+
+def item_from_dict(data: dict[str, Any]) -> IntakeItem:
+    return IntakeItem(
+        source_path=data["source_path"],
+        files=[Path(p) for p in data["files"]],
+        kind=data["kind"],
+        origin=Origin(data["origin"]),
+        needs_ocr=data["needs_ocr"],
+        page_count=data["page_count"],
+        doc_id=data["doc_id"],
+        metadata=DocumentMetadata.model_validate(data["metadata"]),
+        has_manifest_row=data.get("has_manifest_row", False),
+        warnings=list(data.get("warnings", [])),
+    )
+
+
+# ---- stage adapters ----------------------------------------------------------------------------------
+def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.OcrResult, Event]:
+    timer = StageTimer("ocr" if item.needs_ocr else "pdfa")
+    request = ocr.OcrRequest(
+        inputs=list(item.files),
+        kind=item.kind,
+        needs_ocr=item.needs_ocr,
+        language=item.metadata.language or settings.ocr.language,
+        deskew=settings.ocr.deskew,
+        rotate_pages=settings.ocr.rotate_pages,
+        pdfa_part=settings.ocr.pdfa_part,
+        timeout_s=settings.ocr.timeout_s,
+    )
+    try:
+        result = ocr.make_pdfa(request, workdir)
+    except ocr.OcrError as exc:
+        raise StageFailure(timer.stage, str(exc)) from exc
+    event = timer.event(result.tools, language=request.language, ocr_applied=result.ocr_applied,
+                        pdfa=result.pdfa, fixes=result.fixes)
+    return result, event
+
+
+def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
+              ) -> tuple[Path, SignatureFacts, Event | None]:
+    if not settings.sign.enabled:
+        return pdf, SignatureFacts(signed=False), None
+    timer = StageTimer("sign")
+    signed = workdir / "signed.pdf"
+    try:
+        policy = sign_policy(settings, item.origin)
+        info = sign.sign_pdf(pdf, signed, signer_config(settings), policy)
+    except sign.SigningError as exc:
+        raise StageFailure("sign", str(exc)) from exc
+    facts = SignatureFacts(signed=True, level=info.level, field_name=info.field_name,
+                           signer_subject=info.signer_subject, signer_cert_sha256=info.signer_cert_sha256,
+                           signed_at=info.signed_at, visible=info.visible, timestamped=info.timestamped)
+    return signed, facts, timer.event(info.tools, level=info.level, visible=info.visible)
+
+
+def build_record(item: IntakeItem, batch: str, received_at: datetime, result: ocr.OcrResult,
+                 signature: SignatureFacts, events: list[Event]) -> DocumentRecord:
+    pages = [PageInfo(number=p.number, chars=len(p.text), confidence=p.confidence) for p in result.pages]
+    return DocumentRecord(
+        id=item.doc_id,
+        source=Source(batch=batch, path=item.source_path, files=[p.name for p in item.files],
+                      received_at=received_at),
+        metadata=item.metadata,
+        origin=item.origin,
+        ocr_applied=result.ocr_applied,
+        page_count=len(result.pages),
+        pages=pages,
+        signature=signature,
+        pdfa=result.pdfa,
+        events=events,
+    )
+
+
+def process_document(item: IntakeItem, batch: str, received_at: datetime, settings: Settings,
+                     store: ArchiveStore | None = None, progress: ProgressCallback | None = None
+                     ) -> tuple[DocumentOutcome, DocumentRecord | None, list[str]]:
+    """Run one document through the stages. Returns the outcome, the stored record and its page texts
+    (for indexing). Never raises for a bad document: it is quarantined with the reason."""
+    store = store or ArchiveStore(settings.s3)
+    notify = progress or (lambda _stage: None)
+    outcome = DocumentOutcome(source=item.source_path, status=ARCHIVED, id=item.doc_id,
+                              pages=item.page_count, origin=item.origin.value)
+    if store.has_document(item.doc_id):
+        outcome.status = DUPLICATE
+        outcome.reason = "already archived (same content)"
+        return outcome, None, []
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{item.doc_id[:12]}-", dir=settings.work_dir))
+    stage = "ocr"
+    try:
+        notify("ocr" if item.needs_ocr else "pdfa")
+        intake_event = Event(stage="intake", started_at=received_at, finished_at=datetime.now(UTC),
+                             detail={"origin": item.origin.value, "needs_ocr": item.needs_ocr,
+                                     "warnings": item.warnings})
+        result, ocr_event = _run_ocr(item, settings, workdir)
+        stage = "sign"
+        notify("sign")
+        final_pdf, facts, sign_event = _run_sign(item, settings, result.pdf_path, workdir)
+        events = [e for e in (intake_event, ocr_event, sign_event) if e is not None]
+        stage = "store"
+        notify("store")
+        timer = StageTimer("store")
+        record = build_record(item, batch, received_at, result, facts, events)
+        record.events.append(timer.event())
+        texts = [p.text for p in result.pages]
+        originals = [(p.name, p) for p in item.files]
+        stored = store.store_document(record, originals, final_pdf, texts)
+        outcome.pages = stored.page_count
+        return outcome, stored, texts
+    except StageFailure as exc:
+        stage, reason = exc.stage, exc.reason
+    except Exception as exc:  # an unexpected failure must still leave the input in quarantine
+        reason = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    quarantine_item(store, batch, IntakeProblem(item.source_path, reason, list(item.files)),
+                    stage=stage, doc_id=item.doc_id)
+    outcome.status, outcome.reason, outcome.stage = QUARANTINED, f"{stage}: {reason}", stage
+    return outcome, None, []
+
+
+def quarantine_item(store: ArchiveStore, batch: str, problem: IntakeProblem, stage: str = "intake",
+                    doc_id: str = "") -> DocumentOutcome:
+    """Keep the bad input byte for byte with its reason. Returns the outcome to report."""
+    details = {"stage": stage, "source": problem.source_path, "doc_id": doc_id,
+               "at": datetime.now(UTC).isoformat(), "files": [p.name for p in problem.files]}
+    if not problem.files:
+        store.quarantine(batch, problem.source_path, None, problem.reason, details)
+    for path in problem.files:
+        name = problem.source_path if len(problem.files) == 1 and problem.source_path.endswith(path.name) \
+            else f"{problem.source_path}/{path.name}"
+        for attempt in range(3):  # storage hiccups must not lose the reason
+            try:
+                store.quarantine(batch, name, path, problem.reason, details)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+                time.sleep(1 + attempt)
+    return DocumentOutcome(source=problem.source_path, status=QUARANTINED, id=doc_id,
+                           reason=f"{stage}: {problem.reason}", stage=stage)

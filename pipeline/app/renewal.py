@@ -1,0 +1,65 @@
+"""Keep B-LTA documents verifiable: before the last document timestamp (or its TSA certificate) expires,
+add a fresh document timestamp with new validation data and store it as a new object version."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline import sign
+from pipeline.app.context import Context
+from pipeline.core.actor import Actor
+from pipeline.core.record import Event
+from pipeline.core.vocabulary import Role
+from pipeline.sign.versions import tool_versions
+
+log = logging.getLogger("archive.renewal")
+
+
+@dataclass
+class RenewalReport:
+    checked: int = 0
+    renewed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"checked": self.checked, "renewed": self.renewed, "failed": self.failed}
+
+
+def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None) -> RenewalReport:
+    actor.require(Role.ARCHIVIST, "renew document timestamps")
+    settings = ctx.settings
+    days = settings.sign.renewal_within_days if within_days is None else within_days
+    tsa_url = settings.sign.tsa_url
+    roots = [p for p in settings.trust_roots if p.is_file()]
+    report = RenewalReport()
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    for doc_id in ctx.catalog.documents_with_level("B-LTA"):
+        record = ctx.store.get_record(doc_id)
+        report.checked += 1
+        with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
+            current = ctx.store.download(record.artefacts["archive.pdf"].key, Path(tmp) / "current.pdf")
+            if not sign.needs_renewal(current, within_days=days):
+                continue
+            if not tsa_url:
+                report.failed[record.id] = "no time-stamping authority configured (sign.tsa_url)"
+                continue
+            started = datetime.now(UTC)
+            try:
+                renewed = sign.add_document_timestamp(current, Path(tmp) / "renewed.pdf", tsa_url, roots)
+                updated = ctx.store.replace_archive_pdf(record.id, renewed, Event(
+                    stage="renew-timestamp", started_at=started, finished_at=datetime.now(UTC),
+                    tools=tool_versions(), detail={"tsa": tsa_url, "within_days": days}))
+            except Exception as exc:  # one failing document must not stop the others
+                log.warning("renewal of %s failed: %s", record.id, exc, extra={"doc_id": record.id})
+                report.failed[record.id] = str(exc)
+                ctx.audit.record(actor.name, "renew", record.id, "failed", {"reason": str(exc)})
+                continue
+            ctx.catalog.upsert_document(updated)
+            ctx.audit.record(actor.name, "renew", record.id, "ok",
+                             {"sha256": updated.artefacts["archive.pdf"].sha256})
+            report.renewed.append(record.id)
+    return report

@@ -1,0 +1,110 @@
+"""The document record: the one typed shape that flows through every stage and is stored as
+``metadata.json``. Stages exchange these plain data objects, never each other's internals.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from pipeline.core.text import nfc
+from pipeline.core.vocabulary import Classification, Origin
+
+__all__ = ["Classification", "DocumentMetadata", "DocumentRecord", "Origin", "nfc", "utcnow"]
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DocumentMetadata(BaseModel):
+    """What archivists record about a document (manifest columns). All text NFC."""
+
+    doc_number: str = ""
+    doc_type: str = ""
+    title: str = ""
+    issuer: str = ""
+    issued_date: date | None = None
+    signer: str = ""
+    unit: str = ""
+    classification: Classification = Classification.PUBLIC
+    language: str = ""
+
+    @field_validator("doc_number", "doc_type", "title", "issuer", "signer", "unit", "language")
+    @classmethod
+    def _nfc(cls, value: str) -> str:
+        return nfc(value).strip()
+
+
+class Source(BaseModel):
+    """Provenance: where the document came from."""
+
+    batch: str
+    path: str  # relative path of the file or folder inside the batch
+    files: list[str]  # original file names, in page order
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class PageInfo(BaseModel):
+    number: int  # 1-based
+    text_key: str = ""
+    chars: int = 0
+    confidence: float | None = None  # mean OCR word confidence 0-100; None when not OCR'd
+
+
+class Artefact(BaseModel):
+    key: str
+    sha256: str
+    size: int
+    content_type: str = "application/octet-stream"
+    version_id: str = ""  # S3 version of the stored object, when the server versions
+
+
+class SignatureFacts(BaseModel):
+    signed: bool = False
+    level: str = ""  # PAdES level, e.g. B-B
+    field_name: str = ""
+    signer_subject: str = ""
+    signer_cert_sha256: str = ""
+    signed_at: datetime | None = None
+    visible: bool = False
+    timestamped: bool = False
+
+
+class Event(BaseModel):
+    """One pipeline step and its outcome; tool versions make results reproducible."""
+
+    stage: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: str = "ok"
+    tools: dict[str, str] = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentRecord(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    source: Source
+    metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
+    origin: Origin
+    ocr_applied: bool = False
+    page_count: int = 0
+    pages: list[PageInfo] = Field(default_factory=list)
+    artefacts: dict[str, Artefact] = Field(default_factory=dict)  # role -> artefact
+    signature: SignatureFacts = Field(default_factory=SignatureFacts)
+    pdfa: str = ""  # claimed conformance, e.g. "2B"
+    events: list[Event] = Field(default_factory=list)
+    archived_at: datetime | None = None
+    retain_until: date | None = None  # set by the retention schedule (roadmap)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> DocumentRecord:
+        return cls.model_validate_json(data)
