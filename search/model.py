@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-# Lowest to highest; a user with clearance X sees documents whose rank is ≤ rank(X).
-CLASSIFICATIONS = ("public", "internal", "mat", "toi-mat", "tuyet-mat")
+from pipeline.core.vocabulary import Classification
+
+# Lowest to highest, from the one ladder in pipeline.core.vocabulary.
+CLASSIFICATIONS = tuple(c.value for c in Classification)
 FACETS = ("doc_type", "issuer", "unit", "origin", "year", "signed")
 FIELDS = ("title", "content", "number")
 
 
-_ALIASES = {"cong-khai": "public", "thuong": "public", "noi-bo": "internal"}
-
-
 def clearance_rank(level: str) -> int:
-    """Rank of a classification / clearance level (CLI names or Vietnamese spellings such as "Tối mật").
-
-    Unknown levels are an error, never silently 'public' or 'secret'.
-    """
-    text = unicodedata.normalize("NFD", (level or "public").strip().lower()).replace("đ", "d")
-    value = "-".join("".join(c for c in text if unicodedata.category(c) != "Mn").split())
-    value = _ALIASES.get(value, value)
-    if value not in CLASSIFICATIONS:
-        raise ValueError(f"unknown clearance {level!r}; expected one of {', '.join(CLASSIFICATIONS)}")
-    return CLASSIFICATIONS.index(value)
+    """Rank of a classification / clearance level (CLI names or Vietnamese spellings such as "Tối mật")."""
+    return Classification.parse(level).rank
 
 
 class SearchError(Exception):

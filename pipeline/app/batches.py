@@ -5,23 +5,27 @@ shells around :func:`ingest_batch`.
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.app.archiving import archive_document, quarantine_problem
+from pipeline.app.context import Context
+from pipeline.app.errors import Invalid
 from pipeline.app.process import (
     ARCHIVED,
     DUPLICATE,
+    FAILED,
     PENDING,
     QUARANTINED,
     DocumentOutcome,
     item_to_dict,
-    process_document,
-    quarantine_item,
 )
-from pipeline.archive import ArchiveStore
-from pipeline.core.settings import Settings
+from pipeline.core.actor import Actor
+from pipeline.core.vocabulary import Role
 from pipeline.scan import BatchPlan, IntakeItem, plan_batch
 
 
@@ -42,9 +46,13 @@ class NullObserver:
         pass
 
 
+log = logging.getLogger("archive.ingest")
+
+
 @dataclass
 class IngestReport:
     batch: str
+    batch_id: str = ""
     documents: list[DocumentOutcome] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
 
@@ -53,12 +61,27 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.manifest_errors and self.count(QUARANTINED) == 0
+        return not self.manifest_errors and not self.not_archived
+
+    @property
+    def not_archived(self) -> int:
+        """Documents that are neither archived nor duplicates: quarantined, failed or still pending."""
+        return sum(self.count(s) for s in (QUARANTINED, FAILED, PENDING))
+
+    @property
+    def unfinished(self) -> int:
+        """Documents whose input was not kept anywhere yet (failed) or whose outcome is unknown (pending)."""
+        return self.count(FAILED) + self.count(PENDING)
+
+    @property
+    def empty(self) -> bool:
+        return not self.documents and not self.manifest_errors
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "batch": self.batch,
-            "summary": {s: self.count(s) for s in (ARCHIVED, DUPLICATE, QUARANTINED)},
+            "batch_id": self.batch_id,
+            "summary": {s: self.count(s) for s in (ARCHIVED, DUPLICATE, QUARANTINED, FAILED, PENDING)},
             "documents": [d.to_dict() for d in self.documents],
             "manifest_errors": self.manifest_errors,
         }
@@ -79,50 +102,69 @@ def _split_in_batch_duplicates(plan: BatchPlan) -> tuple[list[IntakeItem], list[
     return unique, dupes
 
 
-def ingest_batch(settings: Settings, batch_dir: Path, manifest: Path | None = None,
+def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | None = None,
                  executor: str | None = None, observer: IngestObserver | None = None,
                  timeout_s: float = 6 * 3600) -> IngestReport:
+    """Plan the batch, journal every entry, then archive each document (in-process or on the workers)."""
+    actor.require(Role.ARCHIVIST, "ingest batches")
     observer = observer or NullObserver()
+    mode = executor or ctx.settings.executor
+    if mode not in ("local", "celery"):
+        raise Invalid(f"unknown executor {mode!r}: expected 'local' or 'celery'")
     plan = plan_batch(batch_dir, manifest)  # a missing batch or unreadable manifest fails before any write
-    store = ArchiveStore(settings.s3)
-    store.ensure_bucket()
+    ctx.store.ensure_bucket()
+    batch_id = f"{plan.received_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    ctx.catalog.start_batch(batch_id, plan.batch, str(plan.root), actor.name)
+    for entry in [*plan.problems, *plan.documents]:
+        ctx.catalog.plan_item(batch_id, entry.source_path, getattr(entry, "doc_id", ""))
+    ctx.audit.record(actor.name, "batch.start", batch_id, "ok",
+                     {"name": plan.batch, "documents": len(plan.documents), "problems": len(plan.problems),
+                      "executor": mode})
+    log.info("batch %s: %d document(s), %d problem(s)", plan.batch, len(plan.documents), len(plan.problems),
+             extra={"batch": batch_id})
     observer.planned(plan)
-    report = IngestReport(batch=plan.batch, manifest_errors=list(plan.manifest_errors))
+    report = IngestReport(batch=plan.batch, batch_id=batch_id, manifest_errors=list(plan.manifest_errors))
     for problem in plan.problems:
-        outcome = quarantine_item(store, plan.batch, problem)
+        outcome = quarantine_problem(ctx, actor.name, batch_id, plan.batch, problem)
         report.documents.append(outcome)
         observer.done(outcome)
     items, dupes = _split_in_batch_duplicates(plan)
     for outcome in dupes:
+        ctx.catalog.set_item_state(batch_id, outcome.source, DUPLICATE, reason=outcome.reason, doc_id=outcome.id)
         report.documents.append(outcome)
         observer.done(outcome)
-    mode = executor or settings.executor
-    if mode == "local":
-        run = _run_local
-    elif mode == "celery":
-        run = _run_celery
-    else:
-        raise ValueError(f"unknown executor {mode!r}: expected 'local' or 'celery'")
-    report.documents.extend(run(settings, store, plan, items, observer, timeout_s))
+    run = _run_local if mode == "local" else _run_celery
+    report.documents.extend(run(ctx, actor, batch_id, plan, items, observer, timeout_s))
+    for outcome in report.documents:
+        if outcome.status in (FAILED, PENDING):
+            ctx.catalog.set_item_state(batch_id, outcome.source, outcome.status, reason=outcome.reason)
     order = {d.source_path: i for i, d in enumerate(plan.documents)}
     report.documents.sort(key=lambda d: (order.get(d.source, -1), d.source))
+    final = "done" if report.unfinished == 0 else "incomplete"
+    ctx.catalog.finish_batch(batch_id, final)
+    ctx.audit.record(actor.name, "batch.finish", batch_id, final, report.to_dict()["summary"])
     return report
 
 
-def _run_local(settings: Settings, store: ArchiveStore, plan: BatchPlan, items: list[IntakeItem],
+def _run_local(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items: list[IntakeItem],
                observer: IngestObserver, timeout_s: float) -> list[DocumentOutcome]:
     from pipeline.app.indexing import index_record
 
     outcomes = []
     for item in items:
         observer.stage(item.source_path, "queued")
-        outcome, record, texts = process_document(
-            item, plan.batch, plan.received_at, settings, store,
-            progress=lambda stage, src=item.source_path: observer.stage(src, stage))
+        try:
+            outcome, record, texts = archive_document(
+                ctx, actor.name, batch_id, plan.batch, plan.received_at, item,
+                progress=lambda stage, src=item.source_path: observer.stage(src, stage))
+        except Exception as exc:  # storage or catalog down: the input stays in the batch folder
+            log.exception("could not archive or quarantine %s", item.source_path, extra={"batch": batch_id})
+            outcome, record, texts = DocumentOutcome(item.source_path, FAILED, item.doc_id,
+                                                     f"{exc}; input left in the batch"), None, []
         if record is not None:
             observer.stage(item.source_path, "index")
             try:
-                index_record(settings, record, texts)
+                index_record(ctx, record, texts)
             except Exception as exc:  # archived is archived: the index is derived and can be rebuilt
                 outcome.reason = f"archived, but indexing failed ({exc}); run `archive reindex`"
         outcomes.append(outcome)
@@ -130,15 +172,16 @@ def _run_local(settings: Settings, store: ArchiveStore, plan: BatchPlan, items: 
     return outcomes
 
 
-def _run_celery(settings: Settings, store: ArchiveStore, plan: BatchPlan, items: list[IntakeItem],
+def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items: list[IntakeItem],
                 observer: IngestObserver, timeout_s: float) -> list[DocumentOutcome]:
     from pipeline.entry import worker as tasks
 
-    tasks.configure(settings)
+    tasks.configure(ctx.settings)
     tasks.require_worker()
     pending: dict[str, Any] = {}
     for item in items:
-        result = tasks.submit_document(item_to_dict(item), plan.batch, plan.received_at.isoformat())
+        result = tasks.submit_document(item_to_dict(item), batch_id, plan.batch, plan.received_at.isoformat(),
+                                       actor.name)
         pending[item.source_path] = result
         observer.stage(item.source_path, "queued")
     outcomes: list[DocumentOutcome] = []
@@ -165,4 +208,3 @@ def _run_celery(settings: Settings, store: ArchiveStore, plan: BatchPlan, items:
                 break
             time.sleep(0.25)
     return outcomes
-

@@ -1,14 +1,20 @@
-"""Bridge from the system of record to the derived search index. The index can always be rebuilt
-from storage alone (`archive reindex`)."""
+"""Bridge from the system of record to what is derived from it: the search index and the catalog. Both can
+always be rebuilt from storage alone (`archive reindex`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from dataclasses import dataclass
+from typing import Any
 
-from pipeline.archive import ArchiveStore
+from pipeline.app.context import Context
+from pipeline.app.users import replay_user_event
+from pipeline.core.actor import Actor
 from pipeline.core.record import DocumentRecord
-from pipeline.core.settings import Settings
-from search import IndexDoc, SearchIndex, open_index
+from pipeline.core.vocabulary import Role
+from search import IndexDoc
+
+log = logging.getLogger("archive.indexing")
 
 
 def to_index_doc(record: DocumentRecord, pages: list[str]) -> IndexDoc:
@@ -29,31 +35,58 @@ def to_index_doc(record: DocumentRecord, pages: list[str]) -> IndexDoc:
     )
 
 
-def open_settings_index(settings: Settings, store: ArchiveStore | None = None) -> SearchIndex:
-    store = store or ArchiveStore(settings.s3)
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return open_index(settings.search.engine, settings.index_dir, page_texts=store.page_texts)
-
-
-def index_record(settings: Settings, record: DocumentRecord, pages: list[str]) -> None:
-    index = open_settings_index(settings)
+def index_record(ctx: Context, record: DocumentRecord, pages: list[str]) -> None:
+    index = ctx.open_index()
     try:
         index.add([to_index_doc(record, pages)])
     finally:
         index.close()
 
 
-def _stored_docs(store: ArchiveStore) -> Iterator[IndexDoc]:
+def index_archived(ctx: Context, doc_id: str) -> None:
+    """Index a committed document, reading it back from storage (the system of record)."""
+    record = ctx.store.get_record(doc_id)
+    index_record(ctx, record, ctx.store.page_texts(doc_id))
+
+
+@dataclass
+class RebuildReport:
+    documents: int
+    indexed: int
+    audit_events: int
+    users: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"documents": self.documents, "indexed": self.indexed, "audit_events": self.audit_events,
+                "users": self.users}
+
+
+def rebuild(ctx: Context, actor: Actor) -> RebuildReport:
+    """Rebuild the catalog (documents, audit mirror, users replayed from the trail) and the search index
+    from S3 alone. The batch journal is operational state, not rebuilt."""
+    actor.require(Role.ADMIN, "rebuild the catalog and the index")
+    catalog, store = ctx.catalog, ctx.store
+    catalog.delete_all_documents()
+    records = 0
     for record in store.iter_records():
-        yield to_index_doc(record, store.page_texts(record.id))
+        catalog.upsert_document(record)
+        records += 1
+    catalog.delete_all_audit()
 
+    def replay(event: dict[str, Any]) -> None:
+        catalog.add_audit_event(event)
+        if str(event["action"]).startswith("user."):
+            replay_user_event(ctx, event)
 
-def reindex(settings: Settings, store: ArchiveStore | None = None) -> int:
-    """Rebuild the index from storage alone; returns the number of documents indexed."""
-    store = store or ArchiveStore(settings.s3)
-    index = open_settings_index(settings, store)
+    events = ctx.audit.rebuild_mirror(replay)
+    index = ctx.open_index()
     try:
-        index.rebuild(_stored_docs(store))
-        return index.count()
+        index.rebuild(to_index_doc(r, store.page_texts(r.id)) for r in catalog.iter_records(99))
+        indexed = index.count()
     finally:
         index.close()
+    users = len(catalog.list_users())
+    ctx.audit.record(actor.name, "reindex", "catalog+index", "ok",
+                     {"documents": records, "indexed": indexed, "audit_events": events})
+    log.info("rebuilt catalog (%d documents, %d events) and index (%d)", records, events, indexed)
+    return RebuildReport(records, indexed, events, users)

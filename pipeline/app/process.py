@@ -4,10 +4,10 @@ executor and wrapped by the Celery tasks. Any failure quarantines the document w
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -19,15 +19,17 @@ from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
 from pipeline.core.record import DocumentMetadata, DocumentRecord, Event, Origin, PageInfo, SignatureFacts, Source
 from pipeline.core.settings import Settings
+from pipeline.core.vocabulary import DocState
 from pipeline.scan import IntakeItem, IntakeProblem
 
 ProgressCallback = Callable[[str], None]
+log = logging.getLogger("archive.process")
 
-ARCHIVED = "archived"
-DUPLICATE = "duplicate"
-QUARANTINED = "quarantined"
-PENDING = "pending"  # submitted, not finished when the caller stopped waiting
-FAILED = "failed"  # could not even be quarantined (e.g. storage down): the input stays where it was
+ARCHIVED = DocState.ARCHIVED.value
+DUPLICATE = DocState.DUPLICATE.value
+QUARANTINED = DocState.QUARANTINED.value
+PENDING = DocState.PENDING.value  # submitted, not finished when the caller stopped waiting
+FAILED = DocState.FAILED.value  # could not even be quarantined (e.g. storage down): the input stays put
 
 
 @dataclass
@@ -189,7 +191,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         stage, reason = exc.stage, exc.reason
     except Exception as exc:  # an unexpected failure must still leave the input in quarantine
         reason = f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
+        log.exception("unexpected failure in stage %s of %s", stage, item.source_path,
+                      extra={"doc_id": item.doc_id, "batch": batch})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     quarantine_item(store, batch, IntakeProblem(item.source_path, reason, list(item.files)),

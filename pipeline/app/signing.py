@@ -44,3 +44,14 @@ def sign_policy(settings: Settings, origin: Origin, level: str | None = None) ->
         revocation_mode=cfg.revocation_mode,
         allow_test_material=cfg.test_material,
     )
+
+
+def sign_file(settings: Settings, src: Path, dst: Path, level: str | None = None,
+              visible: bool | None = None) -> sign.SignatureInfo:
+    """`archive sign`: one PDF with the configured agency key, as a born-digital document."""
+    import dataclasses
+
+    policy = sign_policy(settings, Origin.BORN_DIGITAL, level)
+    if visible is not None:
+        policy = dataclasses.replace(policy, visible=visible)
+    return sign.sign_pdf(src, dst, signer_config(settings), policy)

@@ -10,7 +10,7 @@ from typing import Any
 
 from minio.error import S3Error
 
-from pipeline.archive import layout, quarantine, usermeta
+from pipeline.archive import audit_log, layout, quarantine, usermeta
 from pipeline.archive.bucket import bucket_status, ensure_bucket
 from pipeline.archive.client import (
     is_precondition_failed,
@@ -23,6 +23,7 @@ from pipeline.archive.client import (
 from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import sha256_chunks, sha256_file
 from pipeline.archive.retention import NoRetention, RetentionPolicy
+from pipeline.core.audit import AuditEvent, UnreadableEvent
 from pipeline.core.record import Artefact, DocumentRecord, Event, PageInfo, nfc, utcnow
 from pipeline.core.settings import S3Settings
 
@@ -249,3 +250,20 @@ class ArchiveStore:
                      "size": o.size, "last_modified": o.last_modified, "delete_marker": o.is_delete_marker}
                     for o in self.client.list_objects(self.bucket, prefix=key, include_version=True)
                     if o.object_name == key]
+
+    # ---- audit trail (segments under audit/, see pipeline.archive.audit_log) ---------------------------
+    def append_audit(self, events: list[AuditEvent], retention_days: int | None = None) -> str:
+        """Write one audit segment (put-if-absent); raises audit_log.ChainConflict if another writer won."""
+        return audit_log.append(self.client, self.bucket, events, retention_days)
+
+    def audit_head(self, known: AuditEvent | None = None) -> AuditEvent | None:
+        """The last audit event (``known``, a cached head, narrows the listing)."""
+        return audit_log.head(self.client, self.bucket, known)
+
+    def read_audit(self) -> Iterator[AuditEvent | UnreadableEvent]:
+        """Every audit event in seq order from S3 alone; unreadable bytes come out as UnreadableEvent."""
+        return audit_log.read_all(self.client, self.bucket)
+
+    def audit_history(self) -> list[audit_log.SegmentHistory]:
+        """Audit segment keys overwritten or deleted after they were written."""
+        return audit_log.segment_history(self.client, self.bucket)

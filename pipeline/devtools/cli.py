@@ -12,10 +12,6 @@ import typer
 from rich.console import Console
 
 from pipeline.core.settings import Settings, load_settings, write_settings
-from pipeline.devtools.samples import make_sample_batch
-from pipeline.devtools.services.manager import services_down, services_status, services_up
-from pipeline.devtools.testconfig import use_test_pki
-from pipeline.devtools.testpki import init_test_pki
 
 services_app = typer.Typer(no_args_is_help=True, help="Local services (Redis, S3 server) on loopback.")
 cert_app = typer.Typer(no_args_is_help=True, help="Certificates for signing.")
@@ -40,6 +36,8 @@ def _print_json(data: Any) -> None:
 @services_app.command("up")
 def services_up_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Start Redis and the local S3 server (idempotent)."""
+    from pipeline.devtools.services.manager import services_up
+
     status = services_up(_settings())
     _print_json(status) if as_json else _print_status(status)
 
@@ -47,6 +45,8 @@ def services_up_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) ->
 @services_app.command("down")
 def services_down_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Stop the local services (idempotent)."""
+    from pipeline.devtools.services.manager import services_down
+
     status = services_down(_settings())
     _print_json(status) if as_json else _print_status(status)
 
@@ -54,6 +54,8 @@ def services_down_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) 
 @services_app.command("status")
 def services_status_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show whether the local services run. Exits 1 when one is down."""
+    from pipeline.devtools.services.manager import services_status
+
     status = services_status(_settings())
     _print_json(status) if as_json else _print_status(status)
     if any(s.get("running") is False for s in status.values()):
@@ -73,6 +75,9 @@ def cert_init_test(
     directory: Annotated[Path | None, typer.Argument(help="Where to write it (default: ARCHIVE_HOME/pki).")] = None,
 ) -> None:
     """Create a throwaway TEST CA and agency certificate (never for production) and use it for signing."""
+    from pipeline.devtools.testconfig import use_test_pki
+    from pipeline.devtools.testpki import init_test_pki
+
     settings = _settings()
     target = (directory or settings.pki_dir).resolve()
     pki = init_test_pki(target, host=settings.sign.responders_host, port=settings.sign.responders_port)
@@ -82,6 +87,8 @@ def cert_init_test(
 
 def sample(directory: Annotated[Path, typer.Argument(help="Where to write the sample batch.")]) -> None:
     """Generate the sample batch: Vietnamese scanned pages and born-digital PDFs with a manifest."""
+    from pipeline.devtools.samples import make_sample_batch
+
     path = make_sample_batch(directory)
     out.print(f"Sample batch written to {path}")
 

@@ -13,7 +13,9 @@ from typing import Any
 from celery import Celery, Task, chain
 from celery.result import AsyncResult
 
-from pipeline.app.process import FAILED, DocumentOutcome, item_from_dict, process_document
+from pipeline.app.context import Context
+from pipeline.app.process import FAILED, DocumentOutcome, item_from_dict
+from pipeline.core.actor import SYSTEM, Actor
 from pipeline.core.settings import Settings, load_settings
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # measured: 9.1 CPU s/page without it, 1.9 with it
@@ -37,11 +39,13 @@ app.conf.update(
     },
 )
 _settings: Settings | None = None
+_context: Context | None = None
 
 
 def configure(settings: Settings | None = None) -> Settings:
-    global _settings
+    global _settings, _context
     _settings = settings or load_settings()
+    _context = None
     app.conf.broker_url = _settings.redis.url
     app.conf.result_backend = _settings.redis.url
     return _settings
@@ -51,19 +55,37 @@ def current_settings() -> Settings:
     return _settings or configure()
 
 
+def context() -> Context:
+    """One composition root per worker process (built lazily, after the prefork)."""
+    global _context
+    if _context is None:
+        from pipeline.core.logs import setup_logging
+
+        settings = current_settings()
+        setup_logging(settings.log_dir, settings.log.level, terminal=False)
+        _context = Context(settings)
+    return _context
+
+
+def _on_behalf_of(name: str) -> Actor:
+    """The pipeline acts for the submitter: the audit trail names them, the worker itself may see all."""
+    return Actor(name or SYSTEM.name, SYSTEM.roles, SYSTEM.clearance)
+
+
 configure()
 
 
 @app.task(bind=True, name="archive.process_document")
-def process_document_task(self: Task, item: dict[str, Any], batch: str, received_at: str) -> dict[str, Any]:
-    settings = current_settings()
+def process_document_task(self: Task, item: dict[str, Any], batch_id: str, batch: str, received_at: str,
+                          actor: str = "") -> dict[str, Any]:
+    from pipeline.app.archiving import archive_document
 
     def progress(stage: str) -> None:
         if self.request.id:
             self.update_state(state="PROGRESS", meta={"stage": stage})
 
-    outcome, _record, _texts = process_document(item_from_dict(item), batch,
-                                                datetime.fromisoformat(received_at), settings,
+    outcome, _record, _texts = archive_document(context(), _on_behalf_of(actor).name, batch_id, batch,
+                                                datetime.fromisoformat(received_at), item_from_dict(item),
                                                 progress=progress)
     return outcome.to_dict()
 
@@ -73,16 +95,12 @@ def index_document_task(self: Task, outcome: dict[str, Any]) -> dict[str, Any]:
     """Index an archived document, reading it back from storage (the system of record)."""
     if outcome.get("status") != "archived":
         return outcome
-    from pipeline.app.indexing import index_record
-    from pipeline.archive import ArchiveStore
+    from pipeline.app.indexing import index_archived
 
-    settings = current_settings()
     if self.request.id:
         self.update_state(state="PROGRESS", meta={"stage": "index"})
-    store = ArchiveStore(settings.s3)
     try:
-        record = store.get_record(outcome["id"])
-        index_record(settings, record, store.page_texts(record.id))
+        index_archived(context(), outcome["id"])
     except Exception as exc:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
@@ -95,8 +113,7 @@ def renew_timestamps_task(within_days: int | None = None) -> dict[str, Any]:
     """Periodic (Celery beat, daily): fresh document timestamps on B-LTA documents nearing expiry."""
     from pipeline.app.renewal import renew_timestamps
 
-    report = renew_timestamps(current_settings(), within_days)
-    return {"checked": report.checked, "renewed": report.renewed, "failed": report.failed}
+    return renew_timestamps(context(), SYSTEM, within_days).to_dict()
 
 
 app.conf.beat_schedule = {
@@ -104,8 +121,9 @@ app.conf.beat_schedule = {
 }
 
 
-def submit_document(item: dict[str, Any], batch: str, received_at: str) -> AsyncResult:
-    return chain(process_document_task.s(item, batch, received_at), index_document_task.s()).apply_async()
+def submit_document(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> AsyncResult:
+    return chain(process_document_task.s(item, batch_id, batch, received_at, actor),
+                 index_document_task.s()).apply_async()
 
 
 def current_stage(result: AsyncResult) -> str:
@@ -130,7 +148,7 @@ def collect(result: AsyncResult, source: str) -> DocumentOutcome:
 
 
 def require_worker(timeout_s: float = 5.0) -> None:
-    replies = app.control.ping(timeout=timeout_s)
+    replies = app.control.ping(timeout=timeout_s, limit=1)  # limit: answer at the first reply, not after 5 s
     if not replies:
         raise RuntimeError("no Celery worker answers on the broker "
                            f"{current_settings().redis.url}: start one with `archive worker` "

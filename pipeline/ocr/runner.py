@@ -16,10 +16,11 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from pipeline.ocr.types import OcrError
+from pipeline.tools import tesseract
+from pipeline.tools.run import ToolError, minimal_env
 
 # ocrmypdf.ExitCode values → reason prefix
 _EXIT_REASONS = {
@@ -115,10 +116,11 @@ def missing_languages(language: str) -> list[str]:
     return [lang for lang in wanted if lang not in _installed_languages()]
 
 
-@cache
 def _installed_languages() -> frozenset[str]:
-    done = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, check=False)
-    return frozenset(ln.strip() for ln in done.stdout.splitlines()[1:] if ln.strip())
+    try:
+        return tesseract.languages()
+    except ToolError as exc:
+        raise OcrError(str(exc)) from None
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
@@ -133,7 +135,8 @@ def run_ocrmypdf(spec: RunSpec, tmp_root: Path) -> RunOutcome:
         installed = ", ".join(sorted(_installed_languages())) or "none"
         raise OcrError(f"Tesseract language data not installed: {'+'.join(missing)} (installed: {installed})")
     tmp_root.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, OMP_THREAD_LIMIT="1", TMPDIR=str(tmp_root), PYTHONUNBUFFERED="1")
+    # Minimal environment (no ARCHIVE_* secrets); the child finds ocrmypdf through sys.executable.
+    env = minimal_env({"OMP_THREAD_LIMIT": "1", "TMPDIR": str(tmp_root), "PYTHONUNBUFFERED": "1"})
     proc = subprocess.Popen(
         build_args(spec),
         stdout=subprocess.PIPE,

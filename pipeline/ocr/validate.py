@@ -7,11 +7,12 @@ approves only what it recognises), ``pdffonts`` (every font embedded) and ``qpdf
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pikepdf
+
+from pipeline.tools import poppler, qpdf
+from pipeline.tools.run import ToolError
 
 try:  # pikepdf.pdfa needs optional dependencies; without them we skip that one check, loudly.
     import pikepdf.pdfa as _pdfa
@@ -27,30 +28,19 @@ def claimed_pdfa(path: Path) -> str:
 
 
 def _qpdf_check(path: Path) -> list[str]:
-    if not shutil.which("qpdf"):
-        return ["qpdf is not installed (cannot run qpdf --check)"]
-    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, check=False)
-    if done.returncode == 0:
-        return []
-    lines = [ln for ln in (done.stderr + done.stdout).splitlines() if ln.strip()]
-    detail = "; ".join(lines[-3:])
-    return [f"qpdf --check exit {done.returncode}: {detail[:300]}"]
+    try:
+        findings = qpdf.check(path)
+    except ToolError as exc:
+        return [f"{exc} (qpdf --check not run)"]
+    return [f"qpdf --check: {'; '.join(findings[:3])[:300]}"] if findings else []
 
 
 def _fonts_not_embedded(path: Path) -> list[str]:
-    if not shutil.which("pdffonts"):
-        return ["pdffonts is not installed (cannot check font embedding)"]
-    done = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        return [f"pdffonts failed: {done.stderr.strip()[:200]}"]
-    problems = []
-    for line in done.stdout.splitlines()[2:]:
-        # columns: name type encoding emb sub uni object-id; name/type may contain spaces,
-        # so read the flags from the right: ... emb sub uni num gen
-        parts = line.split()
-        if len(parts) >= 5 and parts[-5] == "no":
-            problems.append(f"font not embedded: {parts[0]}")
-    return problems
+    try:
+        rows = poppler.pdffonts(path)
+    except ToolError as exc:
+        return [f"{exc} (font embedding not checked)"]
+    return [f"font not embedded: {row.name}" for row in rows if not row.embedded]
 
 
 def check_pdfa(path: Path, *, part: str = "2", allow_unchecked: bool = False) -> list[str]:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
+from collections.abc import Callable
 from functools import cache
 
 import ocrmypdf
 import pikepdf
 
+from pipeline.tools import ghostscript, tesseract
+from pipeline.tools.run import ToolError
 
-def _first_version(cmd: list[str]) -> str:
-    if not shutil.which(cmd[0]):
-        return "missing"
+
+def _probe(version: Callable[[], str]) -> str:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    match = re.search(r"\d+(\.\d+)+", done.stdout + done.stderr)
-    return match.group(0) if match else "unknown"
+        return version()
+    except ToolError as exc:
+        return "missing" if "not installed" in str(exc) else "unknown"
 
 
 def tool_versions() -> dict[str, str]:
@@ -32,8 +29,8 @@ def _versions() -> tuple[tuple[str, str], ...]:
     return tuple(
         {
             "ocrmypdf": ocrmypdf.__version__,
-            "tesseract": _first_version(["tesseract", "--version"]),
-            "ghostscript": _first_version(["gs", "--version"]),
+            "tesseract": _probe(tesseract.version),
+            "ghostscript": _probe(ghostscript.version),
             "pikepdf": pikepdf.__version__,
             "qpdf": pikepdf.__libqpdf_version__,
         }.items()

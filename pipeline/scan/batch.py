@@ -3,24 +3,37 @@
 A batch is a folder where each sub-folder is one document made of page images (pages in natural name
 order: ``page2`` before ``page10``) and each PDF file is one document. ``manifest.csv`` gives metadata.
 Anything else is reported as a problem so the orchestrator can quarantine it: nothing is dropped silently.
+
+Intake reads regular files and folders only. A symbolic link is never followed, wherever it points
+(outside the batch, dangling, or inside it): following one uploaded files from outside the batch into
+the archive, and a link inside the batch would only archive the same content twice. The link itself is
+reported (its relative path, ``files=[]``: its target's bytes are never read). Pipes, sockets and devices
+likewise. The implicit ``manifest.csv`` follows the same rule; a manifest named by the operator
+(``manifest=``) is read wherever it is. Files that vanish while the batch is read become problems.
+Limit: the checks use ``lstat`` before reading, so a batch folder rewritten *while* it is read can
+still race them; batch folders must be writable only by the scanner/operator.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pipeline.core.record import DocumentMetadata, Origin, nfc
-from pipeline.scan.images import IMAGE_SUFFIXES, inspect_images
-from pipeline.scan.manifest import ManifestRows, read_manifest
+from pipeline.scan.images import IMAGE_SUFFIXES, MAX_PAGE_PIXELS, inspect_images
+from pipeline.scan.manifest import ManifestError, ManifestRows, read_manifest
 from pipeline.scan.origin import UnreadableInput, inspect_pdf
 
 MANIFEST_NAME = "manifest.csv"
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,23 +101,50 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".") and path.name not in IGNORED_NAMES
 
 
-def _image_document(root: Path, folder: Path) -> IntakeItem | IntakeProblem:
+def _refusal(root: Path, path: Path) -> IntakeProblem | None:
+    """None for a regular file or a folder; otherwise the problem that refuses ``path`` (never followed)."""
+    rel = _relative(root, path)
+    mode = path.lstat().st_mode  # FileNotFoundError: vanished, reported by the caller
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if not stat.S_ISLNK(mode):
+        return IntakeProblem(rel, "not a regular file (pipe, socket or device): refused")
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return IntakeProblem(rel, "dangling symbolic link: refused")
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13)
+        return IntakeProblem(rel, "symbolic link loop: refused")
+    kind = "folder" if target.is_dir() else "file"
+    if not target.is_relative_to(root):
+        return IntakeProblem(rel, f"symbolic link to a {kind} outside the batch: refused")
+    return IntakeProblem(rel, f"symbolic link to a {kind} inside the batch: refused (intake follows no links; "
+                              "copy the file instead)")
+
+
+def _image_document(root: Path, folder: Path, max_pixels: int) -> list[IntakeItem | IntakeProblem]:
     rel = _relative(root, folder)
     entries = sorted((p for p in folder.iterdir() if _visible(p)), key=lambda p: natural_key(p.name))
+    refused = [r for r in (_refusal(root, p) for p in entries) if r is not None]
+    if refused:
+        names = {r.source_path.rsplit("/", 1)[-1] for r in refused}
+        kept = [p for p in entries if p.name not in names and p.is_file()]
+        reason = f"document folder holds entries that were refused: {', '.join(sorted(names, key=natural_key))}"
+        return [*refused, IntakeProblem(rel, reason, kept)]
     images = [p for p in entries if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     others = [p for p in entries if p not in images]
     if others:
         names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in others)
-        return IntakeProblem(rel, f"document folder holds files that are not page images: {names}",
-                             [p for p in entries if p.is_file()])
+        return [IntakeProblem(rel, f"document folder holds files that are not page images: {names}",
+                              [p for p in entries if p.is_file()])]
     if not images:
-        return IntakeProblem(rel, "document folder is empty (no PNG/TIFF/JPEG pages)")
+        return [IntakeProblem(rel, "document folder is empty (no PNG/TIFF/JPEG pages)")]
     try:
-        info = inspect_images(images)
+        info = inspect_images(images, max_pixels=max_pixels)
     except UnreadableInput as exc:
-        return IntakeProblem(rel, str(exc), images)
-    return IntakeItem(rel, images, "images", Origin.SCANNED, True, info.page_count, content_id(images),
-                      DocumentMetadata(), warnings=info.warnings)
+        return [IntakeProblem(rel, str(exc), images)]
+    return [IntakeItem(rel, images, "images", Origin.SCANNED, True, info.page_count, content_id(images),
+                       DocumentMetadata(), warnings=info.warnings)]
 
 
 def _pdf_document(root: Path, path: Path) -> IntakeItem | IntakeProblem:
@@ -118,32 +158,62 @@ def _pdf_document(root: Path, path: Path) -> IntakeItem | IntakeProblem:
                       DocumentMetadata())
 
 
-def plan_batch(batch_dir: Path, manifest: Path | None = None, batch_name: str | None = None) -> BatchPlan:
+def _entry(root: Path, entry: Path, max_pixels: int) -> list[IntakeItem | IntakeProblem]:
+    """What one top-level entry of the batch is; an I/O failure becomes a problem, not a crash."""
+    rel = _relative(root, entry)
+    try:
+        refused = _refusal(root, entry)
+        if refused is not None:
+            return [refused]
+        if entry.is_dir():
+            return _image_document(root, entry, max_pixels)
+        if entry.suffix.lower() == ".pdf":
+            return [_pdf_document(root, entry)]
+        return [IntakeProblem(rel, "not a document: expected a PDF file or a folder of page images", [entry])]
+    except FileNotFoundError as exc:
+        log.warning("%s vanished while the batch was read: %s", rel, exc)
+        gone = Path(exc.filename).name if exc.filename else entry.name
+        return [IntakeProblem(rel, f"file vanished while the batch was read ({gone}): nothing to quarantine")]
+    except OSError as exc:
+        log.warning("%s cannot be read: %s", rel, exc)
+        return [IntakeProblem(rel, f"cannot be read: {exc.strerror or exc}")]
+
+
+def _batch_manifest(root: Path, manifest: Path | None) -> Path:
+    """The manifest to read: the one the operator named, else ``manifest.csv`` if it is a regular file."""
+    if manifest is not None:
+        if not manifest.is_file():
+            raise FileNotFoundError(f"manifest not found: {manifest}")
+        return manifest
+    implicit = root / MANIFEST_NAME
+    if implicit.is_symlink():
+        refused = _refusal(root, implicit)
+        reason = refused.reason if refused is not None else "symbolic link: refused"
+        raise ManifestError(f"{MANIFEST_NAME}: {reason} (name the manifest explicitly instead)")
+    return implicit
+
+
+def plan_batch(batch_dir: Path, manifest: Path | None = None, batch_name: str | None = None,
+               *, max_pixels: int = MAX_PAGE_PIXELS) -> BatchPlan:
     """Find every document of a batch and attach manifest metadata. Raises ManifestError/FileNotFoundError
-    only for problems with the batch as a whole; per-document problems land in ``plan.problems``."""
+    only for problems with the batch as a whole; per-document problems land in ``plan.problems``.
+    ``max_pixels`` is the largest page image accepted (see ``pipeline.scan.images.MAX_PAGE_PIXELS``)."""
     root = batch_dir.resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"batch folder not found: {batch_dir}")
     plan = BatchPlan(batch=nfc(batch_name or root.name), root=root, received_at=datetime.now(UTC))
-    manifest_path = manifest or (root / MANIFEST_NAME)
-    if manifest is not None and not manifest.is_file():
-        raise FileNotFoundError(f"manifest not found: {manifest}")
+    manifest_path = _batch_manifest(root, manifest)
     rows = read_manifest(manifest_path) if manifest_path.is_file() else None
+    manifest_abs = {manifest_path.absolute(), manifest_path.resolve()}
 
     for entry in sorted((p for p in root.iterdir() if _visible(p)), key=lambda p: natural_key(p.name)):
-        if entry.resolve() == manifest_path.resolve():
+        if entry in manifest_abs or (not entry.is_symlink() and entry.resolve() in manifest_abs):
             continue
-        if entry.is_dir():
-            found = _image_document(root, entry)
-        elif entry.suffix.lower() == ".pdf":
-            found = _pdf_document(root, entry)
-        else:
-            found = IntakeProblem(_relative(root, entry),
-                                  "not a document: expected a PDF file or a folder of page images", [entry])
-        if isinstance(found, IntakeProblem):
-            plan.problems.append(found)
-        else:
-            plan.documents.append(found)
+        for found in _entry(root, entry, max_pixels):
+            if isinstance(found, IntakeProblem):
+                plan.problems.append(found)
+            else:
+                plan.documents.append(found)
 
     if rows is not None:
         _apply_manifest(plan, rows)

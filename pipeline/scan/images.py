@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +13,17 @@ from pipeline.scan.origin import UnreadableInput
 
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
 MIN_DPI = 200  # Circular 05/2025/TT-BNV: digitized copies at least 200 dpi
+# Largest page accepted, in pixels. The biggest real page is an A0 drawing or map at 300 dpi
+# (9933 x 14043 = 139.5 MP); a 150 MP RGB page decodes to ~450 MB, the most one worker should hold
+# for one page. A tiny file claiming more (a PNG of one colour compresses ~5000:1) is a decompression
+# bomb. Kept below Pillow's own hard limit (2 x Image.MAX_IMAGE_PIXELS, about 179 MP) so that our
+# check, not Pillow's, decides; larger values are still capped by Pillow (reported the same way).
+# pipeline.ocr.images.MAX_PAGE_PIXELS holds the same value (stages do not import each other).
+MAX_PAGE_PIXELS = 150_000_000
+
+
+class ImageTooLarge(UnreadableInput):
+    """A page image with more pixels than the limit (possibly a decompression bomb)."""
 
 
 @dataclass
@@ -20,19 +33,51 @@ class ImageInspection:
     warnings: list[str] = field(default_factory=list)
 
 
-def inspect_images(files: list[Path]) -> ImageInspection:
-    result = ImageInspection(page_count=0)
-    for path in files:
+def _too_large(name: str, pixels: int | None, limit: int) -> ImageTooLarge:
+    size = f"{round(pixels / 1e6, 1):g} megapixels" if pixels else "too many pixels"
+    return ImageTooLarge(
+        f"{name}: page image is too large: {size} (limit {round(limit / 1e6, 1):g}): possible decompression bomb"
+    )
+
+
+def _pillow_pixels(exc: Exception) -> int | None:
+    """The pixel count in Pillow's DecompressionBombError message, if it says one."""
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _inspect_one(path: Path, max_pixels: int) -> tuple[int, int | None]:
+    """(frames, dpi) of one image file; the size of every frame is checked before any decoding."""
+    with warnings.catch_warnings():
+        # Pillow warns above half its hard limit; our own limit below replaces that warning.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
+            with Image.open(path) as img:
+                frames = getattr(img, "n_frames", 1)
+                for index in range(frames):
+                    img.seek(index)
+                    if img.width * img.height > max_pixels:
+                        raise _too_large(path.name, img.width * img.height, max_pixels)
             with Image.open(path) as img:
                 img.verify()
             with Image.open(path) as img:
-                frames = getattr(img, "n_frames", 1)
                 img.load()
                 dpi_info = img.info.get("dpi")
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except Image.DecompressionBombError as exc:
+            raise _too_large(path.name, _pillow_pixels(exc), max_pixels) from None
+        except FileNotFoundError:
+            raise  # vanished: the batch planner reports it as such, not as a damaged image
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UnreadableInput(f"{path.name}: unreadable image ({exc})") from None
-        dpi = round(float(dpi_info[0])) if dpi_info and dpi_info[0] else None
+    dpi = round(float(dpi_info[0])) if dpi_info and dpi_info[0] else None
+    return frames, dpi
+
+
+def inspect_images(files: list[Path], *, max_pixels: int = MAX_PAGE_PIXELS) -> ImageInspection:
+    """Open every page image, refuse unreadable or oversized ones (UnreadableInput / ImageTooLarge)."""
+    result = ImageInspection(page_count=0)
+    for path in files:
+        frames, dpi = _inspect_one(path, max_pixels)
         if dpi is not None and dpi < MIN_DPI:
             result.warnings.append(f"{path.name}: {dpi} dpi is below the {MIN_DPI} dpi minimum")
         result.page_count += frames

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipeline.core.dates import parse_date
 from pipeline.core.record import Classification, DocumentMetadata, nfc
 
 COLUMNS = ("doc_number", "doc_type", "title", "issuer", "issued_date", "signer", "unit", "classification",
@@ -53,11 +54,9 @@ def parse_row(row: dict[str, str]) -> DocumentMetadata:
     issued: date | None = None
     if values["issued_date"]:
         try:
-            issued = date.fromisoformat(values["issued_date"])
-        except ValueError:
-            raise ValueError(f"issued_date {values['issued_date']!r} is not a date YYYY-MM-DD") from None
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", values["issued_date"]):
-            raise ValueError(f"issued_date {values['issued_date']!r} is not a date YYYY-MM-DD")
+            issued = parse_date(values["issued_date"])
+        except ValueError as exc:
+            raise ValueError(f"issued_date {exc}") from None
     classification = Classification.parse(values["classification"])
     return DocumentMetadata(
         doc_number=values["doc_number"],

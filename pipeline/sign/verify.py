@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+
+from pipeline.tools import qpdf
+from pipeline.tools.run import ToolError
 
 from .cmscheck import contents_problems, dss_problems
 from .model import VN_TZ, SigningError, VerificationReport
@@ -150,21 +154,17 @@ def _verify_signatures(data: bytes, roots: list[x509.Certificate], online: bool,
 def qpdf_problems(data: bytes) -> list[str]:
     """``qpdf --check`` on the whole file: structural damage anywhere, signed or not, is a finding
     (e.g. a broken keyword in an unsigned DSS revision that lenient parsers read past)."""
-    import subprocess
-    import tempfile
-
     with tempfile.NamedTemporaryFile(suffix=".pdf") as tmp:
         tmp.write(data)
         tmp.flush()
         try:
-            proc = subprocess.run(["qpdf", "--check", tmp.name], capture_output=True, text=True, timeout=120)
-        except FileNotFoundError:
-            return ["qpdf is not installed: the file structure was not checked"]
-    if proc.returncode == 0:
+            findings = qpdf.check(Path(tmp.name), label="file")
+        except ToolError as exc:
+            return [f"{exc}: the file structure was not checked"]
+    if not findings:
         return []
-    lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if "WARNING" in ln or "ERROR" in ln.upper()]
-    detail = lines[0].replace(tmp.name, "file").split(": ", 1)[-1].strip() if lines else f"exit {proc.returncode}"
-    return [f"qpdf finds the file structure damaged: {detail}"]
+    detail = next((f for f in findings if "WARNING" in f or "ERROR" in f.upper()), findings[0])
+    return [f"qpdf finds the file structure damaged: {detail.split(': ', 1)[-1].strip()}"]
 
 
 def _guarded(check, sig: EmbeddedPdfSignature, roots, dss, report: VerificationReport, online: bool) -> bool:

@@ -66,6 +66,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     settings.s3.endpoint = f"127.0.0.1:{s3_port}"
     settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port = filer, master, volume
     settings.sign.responders_port = responders
+    settings.services.local_worker = False  # this fixture runs its own worker, with 2 processes
     pki = init_test_pki(home / "pki", port=responders)
     write_settings(use_test_pki(settings, pki))
     settings = load_settings(home, environ={})

@@ -68,3 +68,20 @@ def test_manifest_language_values_map_to_tesseract_codes() -> None:
     assert tesseract_languages("vie+eng") == "vie+eng"
     assert tesseract_languages("") == "vie"
     assert tesseract_languages("fra") == "fra"
+
+
+def test_decompression_bomb_image_is_an_ocr_error(tmp_path: Path) -> None:
+    """A 200-megapixel one-colour PNG (tens of KB) must be refused with a reason, not escape as
+    PIL.Image.DecompressionBombError; a lower limit can be passed."""
+    import pytest
+
+    from pipeline.ocr import OcrError
+
+    bomb = tmp_path / "page1.png"
+    Image.new("1", (20000, 10000), 1).save(bomb)
+    with pytest.raises(OcrError, match=r"page1.png is too large: 200 megapixels \(limit 150\)"):
+        images_to_pdf([bomb], tmp_path / "out.pdf", tmp_path / "tmp")
+    small = tmp_path / "page2.png"
+    Image.new("L", (1000, 1000), 255).save(small)
+    with pytest.raises(OcrError, match="decompression bomb"):
+        images_to_pdf([small], tmp_path / "out.pdf", tmp_path / "tmp", max_pixels=500_000)

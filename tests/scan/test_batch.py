@@ -89,7 +89,7 @@ def test_bad_manifest_rows_are_clear_errors_and_quarantine_the_document(tmp_path
     (batch / "manifest.csv").write_text(
         HEADER
         + "good.pdf,1/TB-UBND,Thông báo,Tiêu đề,UBND,2024-01-05,,,,\n"
-        + "baddate.pdf,2/TB-UBND,Thông báo,Tiêu đề,UBND,05/01/2024,,,,\n"
+        + "baddate.pdf,2/TB-UBND,Thông báo,Tiêu đề,UBND,2024/01/05,,,,\n"
         + "missing.pdf,3/TB-UBND,Thông báo,Tiêu đề,UBND,2024-01-05,,,,\n",
         encoding="utf-8")
     plan = plan_batch(batch)

@@ -1,0 +1,66 @@
+"""Archive one document of a batch: the stage chain (:mod:`pipeline.app.process`), then the catalog row, the
+batch journal and the audit trail. Called in-process by the local executor and by the Celery worker, so both
+paths record exactly the same facts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pipeline.app.context import Context
+from pipeline.app.process import (
+    ARCHIVED,
+    DUPLICATE,
+    DocumentOutcome,
+    ProgressCallback,
+    process_document,
+    quarantine_item,
+)
+from pipeline.core.record import DocumentRecord
+from pipeline.core.vocabulary import DocState
+from pipeline.scan import IntakeItem, IntakeProblem
+
+log = logging.getLogger("archive.ingest")
+
+
+def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: str, received_at: datetime,
+                     item: IntakeItem, progress: ProgressCallback | None = None
+                     ) -> tuple[DocumentOutcome, DocumentRecord | None, list[str]]:
+    ids = {"batch": batch_id, "doc_id": item.doc_id}
+    ctx.catalog.set_item_state(batch_id, item.source_path, DocState.PROCESSING.value, doc_id=item.doc_id)
+    log.info("processing %s", item.source_path, extra=ids)
+    outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
+    if outcome.status == DUPLICATE and ctx.catalog.get_record(item.doc_id, 99) is None:
+        ctx.catalog.upsert_document(ctx.store.get_record(item.doc_id))  # archived earlier, catalog lost it
+    if record is not None:
+        ctx.catalog.upsert_document(record)
+    detail = {"batch": batch_id, "source": item.source_path, "reason": outcome.reason, "stage": outcome.stage}
+    if outcome.status == ARCHIVED and record is not None:
+        detail["metadata_sha256"] = record_hash(record)
+        detail["classification"] = record.metadata.classification.value
+    action = "quarantine" if outcome.status == DocState.QUARANTINED.value else "ingest"
+    ctx.audit.record(actor_name, action, item.doc_id, outcome.status,
+                     {k: v for k, v in detail.items() if v})
+    ctx.catalog.set_item_state(batch_id, item.source_path, outcome.status, stage=outcome.stage,
+                               reason=outcome.reason, doc_id=item.doc_id)
+    log.info("%s: %s", item.source_path, outcome.status, extra=ids)
+    return outcome, record, texts
+
+
+def quarantine_problem(ctx: Context, actor_name: str, batch_id: str, batch_name: str,
+                       problem: IntakeProblem) -> DocumentOutcome:
+    """An input that cannot become a document: kept byte for byte with its reason, journalled, audited."""
+    outcome = quarantine_item(ctx.store, batch_name, problem)
+    ctx.audit.record(actor_name, "quarantine", f"{batch_id}:{problem.source_path}", outcome.status,
+                     {"batch": batch_id, "source": problem.source_path, "reason": problem.reason})
+    ctx.catalog.set_item_state(batch_id, problem.source_path, outcome.status, stage=outcome.stage,
+                               reason=outcome.reason)
+    log.warning("quarantined %s: %s", problem.source_path, problem.reason, extra={"batch": batch_id})
+    return outcome
+
+
+def record_hash(record: DocumentRecord) -> str:
+    """SHA-256 of the committed metadata.json (the record's canonical JSON), sealed into the audit trail."""
+    import hashlib
+
+    return hashlib.sha256(record.to_json().encode("utf-8")).hexdigest()

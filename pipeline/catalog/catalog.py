@@ -1,0 +1,198 @@
+"""The derived relational catalog: one class over SQLite (embedded) or PostgreSQL (production).
+
+S3 is the system of record; this catalog is rebuilt from it (documents, audit mirror) and additionally keeps
+the users and the batch journal. Opening a catalog runs its Alembic migrations to head. Every document read
+takes ``max_rank`` (``Classification.rank`` of the caller's clearance) and filters in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.catalog import audit, documents, journal, users
+from pipeline.catalog.engine import SQLITE_BEGIN, current_revision, make_engine, migrate
+from pipeline.catalog.rows import BatchItemRow, BatchRow, DocumentRow, StatsRow, UserRow
+from pipeline.catalog.snapshot import snapshot as _snapshot
+from pipeline.core.record import DocumentRecord
+from pipeline.core.vocabulary import Classification, DocState, Role
+
+
+def _rank(max_rank: int | Classification | str) -> int:
+    return max_rank if isinstance(max_rank, int) else Classification.parse(max_rank).rank
+
+
+class Catalog:
+    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
+        self.engine = make_engine(url)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}),
+                                   expire_on_commit=False)
+        if auto_migrate:
+            self.migrate()
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        """``alembic upgrade head`` on this catalog's engine (a no-op when already at head)."""
+        migrate(self.engine)
+
+    def revision(self) -> str | None:
+        return current_revision(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        with self._write.begin() as session:
+            yield session
+
+    # ---- documents ------------------------------------------------------------------------------
+    def upsert_document(self, record: DocumentRecord, state: DocState | str = DocState.ARCHIVED,
+                        record_json: str | None = None) -> None:
+        """Insert or replace the document and its pages. ``record_json``: the metadata.json text exactly as
+        stored in S3 (default: ``record.to_json()``)."""
+        with self.writing() as session:
+            documents.upsert(session, record, DocState(state), record_json)
+
+    def get_record(self, doc_id: str, max_rank: int) -> DocumentRecord | None:
+        with self.reading() as session:
+            text = documents.get_record_json(session, doc_id, _rank(max_rank))
+        return None if text is None else DocumentRecord.from_json(text)
+
+    def resolve_prefix(self, prefix: str, max_rank: int) -> list[str]:
+        with self.reading() as session:
+            return documents.resolve_prefix(session, prefix, _rank(max_rank))
+
+    def list_documents(self, max_rank: int, limit: int | None = None) -> list[DocumentRow]:
+        with self.reading() as session:
+            return documents.list_rows(session, _rank(max_rank), limit)
+
+    def iter_records(self, max_rank: int) -> Iterator[DocumentRecord]:
+        with self.reading() as session:
+            for text in documents.iter_record_json(session, _rank(max_rank)):
+                yield DocumentRecord.from_json(text)
+
+    def count_documents(self, max_rank: int) -> int:
+        with self.reading() as session:
+            return documents.count(session, _rank(max_rank))
+
+    def stats_rows(self, max_rank: int) -> list[StatsRow]:
+        with self.reading() as session:
+            return documents.stats_rows(session, _rank(max_rank))
+
+    def documents_with_level(self, level: str) -> list[str]:
+        """Ids whose signature level is ``level`` (e.g. ``B-LTA`` for timestamp renewal); no clearance filter:
+        this is for the system actor."""
+        with self.reading() as session:
+            return documents.ids_with_level(session, level)
+
+    def delete_all_documents(self) -> int:
+        with self.writing() as session:
+            return documents.delete_all(session)
+
+    # ---- users ----------------------------------------------------------------------------------
+    def add_user(self, name: str, roles: Iterable[Role | str], clearance: Classification | str,
+                 created_at: datetime | None = None) -> UserRow:
+        with self.writing() as session:
+            return users.add(session, name, roles, clearance, created_at)
+
+    def get_user(self, name: str) -> UserRow | None:
+        with self.reading() as session:
+            return users.get(session, name)
+
+    def list_users(self) -> list[UserRow]:
+        with self.reading() as session:
+            return users.list_all(session)
+
+    def update_user(self, name: str, roles: Iterable[Role | str] | None = None,
+                    clearance: Classification | str | None = None, disabled: bool | None = None,
+                    password_hash: str | None = None) -> UserRow:
+        with self.writing() as session:
+            return users.update(session, name, roles, clearance, disabled, password_hash)
+
+    # ---- batch journal --------------------------------------------------------------------------
+    def start_batch(self, batch_id: str, name: str, root: str, actor_name: str) -> BatchRow:
+        with self.writing() as session:
+            return journal.start(session, batch_id, name, root, actor_name)
+
+    def plan_item(self, batch_id: str, source_path: str, doc_id: str | None,
+                  state: DocState | str = DocState.PLANNED) -> None:
+        """Record (or re-record) a planned item: state, doc id; stage and reason are cleared."""
+        with self.writing() as session:
+            journal.put_item(session, batch_id, source_path, state, doc_id=doc_id)
+
+    def set_item_state(self, batch_id: str, source_path: str, state: DocState | str, stage: str = "",
+                       reason: str = "", doc_id: str | None = None) -> None:
+        """Move an item to ``state`` (inserting it if it was never planned); ``doc_id=None`` keeps the known id."""
+        with self.writing() as session:
+            journal.put_item(session, batch_id, source_path, state, stage=stage, reason=reason, doc_id=doc_id,
+                             keep_doc_id=True)
+
+    def batch_items(self, batch_id: str) -> list[BatchItemRow]:
+        with self.reading() as session:
+            return journal.items(session, batch_id)
+
+    def finish_batch(self, batch_id: str, state: str) -> BatchRow:
+        with self.writing() as session:
+            return journal.finish(session, batch_id, state)
+
+    def get_batch(self, batch_id: str) -> BatchRow | None:
+        with self.reading() as session:
+            return journal.get(session, batch_id)
+
+    def list_batches(self) -> list[BatchRow]:
+        with self.reading() as session:
+            return journal.list_all(session)
+
+    # ---- audit mirror ---------------------------------------------------------------------------
+    def add_audit_event(self, event: dict[str, Any]) -> bool:
+        """Mirror one event; idempotent per (seq, hash); a different hash for a known seq raises AuditConflict."""
+        with self.writing() as session:
+            return audit.add(session, event)
+
+    def last_audit_event(self) -> dict[str, Any] | None:
+        with self.reading() as session:
+            return audit.last(session)
+
+    def query_audit(self, object_id: str | None = None, actor: str | None = None,
+                    date_from: datetime | None = None, date_to: datetime | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+        with self.reading() as session:
+            return audit.query(session, object_id, actor, date_from, date_to, limit)
+
+    def delete_all_audit(self) -> int:
+        with self.writing() as session:
+            return audit.delete_all(session)
+
+    # ---- rebuild check --------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.reading() as session:
+            return _snapshot(session)
+
+
+def open_catalog(url: str) -> Catalog:
+    """Open (and migrate) the catalog at ``url``: ``sqlite:///path`` or ``postgresql://user:pw@host/db``."""
+    return Catalog(url)

@@ -1,0 +1,120 @@
+"""`archive user …` and `archive audit …`."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline.entry.cli.common import CliError, date_option, out, print_json, session
+
+user_app = typer.Typer(no_args_is_help=True, help="Users: roles and clearance.")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+VN = timezone(timedelta(hours=7))
+ROLE_HELP = "archivist, staff, records-officer or admin (repeat for several)"
+LEVEL_HELP = "public, internal, mat, toi-mat or tuyet-mat"
+
+
+@user_app.command("add")
+def user_add(name: Annotated[str, typer.Argument(help="User name (lowercase).")],
+             role: Annotated[list[str], typer.Option("--role", help=ROLE_HELP)],
+             clearance: Annotated[str, typer.Option(help=LEVEL_HELP)] = "public") -> None:
+    """Add a user with roles and a clearance."""
+    from pipeline.app import users
+    from pipeline.core.vocabulary import Classification
+
+    level = _level(clearance, Classification)
+    with session() as (ctx, actor):
+        users.add_user(ctx, actor, name, users.parse_roles(role), level)
+    out.print(f"Added user {escape(name)} ({', '.join(role)}; clearance {level.value})")
+
+
+@user_app.command("set")
+def user_set(name: Annotated[str, typer.Argument(help="User name.")],
+             role: Annotated[list[str] | None, typer.Option("--role", help=ROLE_HELP)] = None,
+             clearance: Annotated[str | None, typer.Option(help=LEVEL_HELP)] = None,
+             disabled: Annotated[bool | None, typer.Option("--disable/--enable", help="Disable or enable.")] = None,
+             ) -> None:
+    """Change a user's roles, clearance or status."""
+    from pipeline.app import users
+    from pipeline.core.vocabulary import Classification
+
+    with session() as (ctx, actor):
+        users.update_user(ctx, actor, name, users.parse_roles(role) if role else None,
+                          _level(clearance, Classification) if clearance else None, disabled)
+    out.print(f"Updated user {escape(name)}")
+
+
+@user_app.command("list")
+def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List the users."""
+    from pipeline.app import users
+
+    with session() as (ctx, actor):
+        rows = users.list_users(ctx, actor)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("name", "roles", "clearance", "status", title="Users")
+    for row in rows:
+        table.add_row(escape(str(row["name"])), ", ".join(row["roles"]), str(row["clearance"]),  # type: ignore[arg-type]
+                      "disabled" if row["disabled"] else "active")
+    out.print(table)
+
+
+def _level(value: str, cls: type) -> object:
+    try:
+        return cls.parse(value)  # type: ignore[attr-defined]
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _day_bound(value: str | None, name: str, end: bool) -> datetime | None:
+    day = date_option(value, name)
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1) if end else day, time(), VN)
+
+
+@audit_app.command("list")
+def audit_list(
+    object_id: Annotated[str | None, typer.Option("--object", help="Only events about this object (id).")] = None,
+    actor_name: Annotated[str | None, typer.Option("--actor", help="Only events by this user.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="From this day (Vietnam time).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Up to and including this day.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many (the latest).")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List audit events (who did what, when, with what outcome)."""
+    from pipeline.app.audit_queries import list_events
+
+    with session() as (ctx, actor):
+        events = list_events(ctx, actor, object_id, actor_name, _day_bound(date_from, "--from", False),
+                             _day_bound(date_to, "--to", True), limit)
+    if as_json:
+        print_json(events)
+        return
+    table = Table("#", "time (+07:00)", "actor", "action", "object", "outcome", title="Audit trail")
+    for e in events:
+        at = datetime.fromisoformat(str(e["at"]).replace("Z", "+00:00")).astimezone(VN)
+        table.add_row(str(e["seq"]), at.strftime("%Y-%m-%d %H:%M:%S"), escape(str(e["actor"])),
+                      escape(str(e["action"])), escape(str(e["object"])[:24]), escape(str(e["outcome"])))
+    out.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """Recompute the hash chain from storage; name the first changed, removed or reordered event."""
+    from pipeline.app.audit_queries import verify_trail
+
+    with session() as (ctx, actor):
+        report = verify_trail(ctx, actor)
+    if as_json:
+        print_json(report)
+    elif report["ok"]:
+        out.print(f"Audit trail intact: {report['checked']} event(s) checked.")
+    if not report["ok"]:
+        raise CliError(f"audit trail broken: {report['message']} ({report['checked']} event(s) checked before it)")

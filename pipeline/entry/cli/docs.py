@@ -1,0 +1,103 @@
+"""`archive show`, `get`, `verify` and `stats`: reads, each within the acting user's clearance."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline.entry.cli.common import out, print_json, session
+
+ID_ARG = typer.Argument(metavar="ID", help="Document id or a unique prefix of it (at least 6 characters).")
+
+
+def show(doc_id: Annotated[str, ID_ARG],
+         as_json: Annotated[bool, typer.Option("--json", help="Print the record and page texts as JSON.")] = False,
+         ) -> None:
+    """Show a document: metadata, origin, checksums, page texts."""
+    from pipeline.app import documents
+
+    with session() as (ctx, actor):
+        view = documents.show(ctx, actor, doc_id)
+    if as_json:
+        print_json(view.to_dict())
+        return
+    record, texts = view.record, view.page_texts
+    meta = record.metadata
+    table = Table(show_header=False, title=f"Document {record.id}")
+    rows = [("number", meta.doc_number), ("type", meta.doc_type), ("title", meta.title),
+            ("issuer", meta.issuer), ("issued", str(meta.issued_date or "")), ("signer", meta.signer),
+            ("unit", meta.unit), ("classification", meta.classification.label_vi),
+            ("origin", record.origin.value), ("OCR", "yes" if record.ocr_applied else "no (own text)"),
+            ("pages", str(record.page_count)), ("PDF/A", record.pdfa),
+            ("signed", f"{record.signature.level} by {record.signature.signer_subject} at "
+                       f"{record.signature.signed_at}" if record.signature.signed else "no"),
+            ("source", f"{record.source.batch}/{record.source.path}"), ("archived", str(record.archived_at))]
+    for key, value in rows:
+        table.add_row(key, escape(value))
+    out.print(table)
+    checks = Table("object", "sha256", "bytes", title="Checksums")
+    for artefact in record.artefacts.values():
+        checks.add_row(escape(artefact.key), artefact.sha256, str(artefact.size))
+    out.print(checks)
+    for page in record.pages:
+        conf = f", OCR confidence {page.confidence:.0f}" if page.confidence is not None else ""
+        out.print(f"[bold]--- page {page.number}{conf} ---[/]")
+        out.print(escape(texts[page.number - 1] if page.number <= len(texts) else ""))
+
+
+def get(doc_id: Annotated[str, ID_ARG],
+        output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the signed PDF/A.")],
+        force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False) -> None:
+    """Download the archival copy (signed PDF/A) of a document."""
+    from pipeline.app import documents
+
+    with session() as (ctx, actor):
+        _record, path = documents.download(ctx, actor, doc_id, output, force)
+    out.print(f"Wrote {path} ({path.stat().st_size} bytes)")
+
+
+def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID", help="A signed PDF file or a document id.")],
+           as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
+    """Verify a signed PDF (file) or an archived document (id): signature, trust, PDF/A, checksum."""
+    from pipeline.app.verification import verify_target
+
+    with session() as (ctx, actor):
+        report = verify_target(ctx, actor, target)
+    if as_json:
+        print_json(report)
+    else:
+        state = "[green]VALID[/]" if report["valid"] else "[red]INVALID[/]"
+        out.print(f"{state}  {escape(target)}")
+        for key in ("level", "signer", "signed_at", "trusted", "trust_anchor", "intact", "covers_whole_document",
+                    "timestamp_valid", "timestamp_at", "ltv", "revocation", "pdfa", "checksum"):
+            if key in report:
+                out.print(f"  {key:10} {escape(str(report[key]))}")
+        for problem in report.get("problems", []):
+            out.print(f"  [red]problem[/]    {escape(problem)}")
+    if not report["valid"]:
+        if not as_json:
+            sys.stderr.write(f"archive: verification failed: {'; '.join(report.get('problems', [])) or 'invalid'}\n")
+        raise typer.Exit(1)
+
+
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
+    """Documents and pages by origin, signed share, scanned share against the target (what you may see)."""
+    from pipeline.app.stats import archive_stats
+
+    with session() as (ctx, actor):
+        data = archive_stats(ctx, actor)
+    if as_json:
+        print_json(data)
+        return
+    table = Table("", "documents", "pages", title="Archive statistics")
+    for origin in ("scanned", "born_digital", "mixed", "total"):
+        table.add_row(origin, str(data["documents"][origin]), str(data["pages"][origin]))
+    out.print(table)
+    verdict = "[green]meets[/]" if data["scanned_share_ok"] else "[red]misses[/]"
+    out.print(f"Scanned share {data['scanned_share']:.1%} ({verdict} the < {data['scanned_share_target']:.0%} "
+              f"target); signed share {data['signed']['share']:.1%}")
