@@ -141,8 +141,12 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     order = {d.source_path: i for i, d in enumerate(plan.documents)}
     report.documents.sort(key=lambda d: (order.get(d.source, -1), d.source))
     final = "done" if report.unfinished == 0 else "incomplete"
-    ctx.catalog.finish_batch(batch_id, final)
-    ctx.audit.record(actor.name, "batch.finish", batch_id, final, report.to_dict()["summary"])
+    try:
+        ctx.catalog.finish_batch(batch_id, final)
+        ctx.audit.record(actor.name, "batch.finish", batch_id, final, report.to_dict()["summary"])
+    except Exception:  # storage or catalog went down: the per-document outcomes above still stand
+        log.error("batch %s finished %s but could not be recorded", batch_id, final, exc_info=True,
+                  extra={"batch": batch_id})
     return report
 
 

@@ -76,7 +76,7 @@ def test_a_removed_event_is_named(trail_home) -> None:
     ctx.store.client.remove_object(ctx.store.bucket, audit_log.segment_key(2))  # a delete marker
     proc = _run(env, "audit", "verify")
     assert proc.returncode == 1
-    assert "event 2" in proc.stderr and "missing" in proc.stderr.lower() or "removed" in proc.stderr, proc.stderr
+    assert "event 2" in proc.stderr and ("missing" in proc.stderr.lower() or "removed" in proc.stderr), proc.stderr
 
 
 def test_reordered_events_are_named(trail_home) -> None:
@@ -91,7 +91,7 @@ def test_reordered_events_are_named(trail_home) -> None:
 
 
 def test_catalog_rebuilt_from_s3_equals_the_live_one(trail_home) -> None:
-    ctx, env = trail_home
+    ctx, _env = trail_home
     live = ctx.catalog.snapshot()
     fresh = Context(ctx.settings.model_copy(update={"catalog": ctx.settings.catalog.model_copy(
         update={"url": f"sqlite:///{ctx.settings.home / 'rebuilt.sqlite'}"})}))

@@ -188,3 +188,10 @@ def test_defaults_sign_at_b_lta_when_a_tsa_is_configured(pki):
         resolve_level("B-Z", tsa)
     assert visible_for("scanned") and visible_for("mixed") and not visible_for("born_digital")
     assert visible_for("born_digital", visible_born_digital=True)
+
+
+def test_test_material_signs_only_in_a_test_configuration(pdfa, signer, tmp_path):
+    # Regression: production configurations silently signed with TEST material (seal, TSA) before.
+    with pytest.raises(SigningError, match="TEST material"):
+        sign_pdf(pdfa, tmp_path / "x.pdf", signer, SignPolicy(allow_test_material=False))
+    assert not (tmp_path / "x.pdf").exists()

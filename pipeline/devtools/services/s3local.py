@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import ipaddress
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +40,14 @@ from minio import Minio
 from minio.error import MinioException
 
 from pipeline.core.settings import S3Settings, Settings
+from pipeline.devtools.services.procs import (
+    _busy_ports,
+    _is_loopback,
+    _os_free_port,
+    _signal_group,
+    _write_private,
+    split_endpoint,
+)
 
 GRPC_OFFSET = 10000  # SeaweedFS convention; we still pass every gRPC port explicitly.
 STOP_GRACE_S = 15.0  # SIGTERM first (a clean stop takes ~4 s), SIGKILL only if it hangs.
@@ -73,12 +79,6 @@ class _Layout:
         return self.root / "ports.json"
 
 
-def _os_free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def admin_ports(s3: S3Settings) -> tuple[int, int]:
     """(http, gRPC) of mini's admin component, which we never use. ``s3.admin_port`` (+10000) when the
     settings have it; otherwise two ports the OS picks as free at start, so they cannot collide with
@@ -107,23 +107,6 @@ class _Ports:
         http = {"s3": self.s3, "filer": self.filer, "master": self.master, "volume": self.volume}
         grpc = {f"{name}.grpc": port + GRPC_OFFSET for name, port in http.items()}
         return http | grpc | {"admin": self.admin, "admin.grpc": self.admin_grpc}
-
-
-def split_endpoint(endpoint: str) -> tuple[str, int]:
-    """``host:port`` → (host, port); the port defaults to 80 like an S3 client would."""
-    host, _, port = endpoint.rpartition(":")
-    if not host:
-        return endpoint, 80
-    return host.strip("[]"), int(port)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def find_weed() -> Path:
@@ -179,25 +162,6 @@ def _read_pid(layout: _Layout) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    """Alive and not a zombie (a zombie has exited; it only waits to be reaped)."""
-    child = _children.get(pid)
-    if child is not None and child.poll() is not None:
-        _children.pop(pid, None)
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def _is_our_weed(pid: int, layout: _Layout) -> bool:
     """Guard against pid reuse: the process must be `weed` running on our data directory."""
     try:
@@ -214,19 +178,6 @@ def _running_pid(layout: _Layout) -> int | None:
     return None
 
 
-def _busy_ports(ports: dict[str, int]) -> list[str]:
-    busy = []
-    for name, port in ports.items():
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            # Like Go's listeners: TIME_WAIT leftovers of a previous run do not count as busy.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                busy.append(f"{name}={port}")
-    return busy
-
-
 def _log_tail(layout: _Layout, lines: int = 15) -> str:
     try:
         text = layout.log_file.read_text(encoding="utf-8", errors="replace")
@@ -236,14 +187,6 @@ def _log_tail(layout: _Layout, lines: int = 15) -> str:
 
 
 # ---- configuration -------------------------------------------------------------------------------
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Secrets are never readable by others, not even for a moment."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
 
 
 @contextlib.contextmanager
@@ -401,32 +344,6 @@ def _remove_unix_sockets(layout: _Layout) -> None:
                 sock.unlink(missing_ok=True)
 
 
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    """The server leads its own session (start_new_session), so its group is its pid."""
-    with contextlib.suppress(ProcessLookupError):
-        try:
-            os.killpg(pid, sig)
-        except PermissionError:
-            os.kill(pid, sig)
-
-
-def _wait_gone(pid: int, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        child = _children.get(pid)
-        if child is not None:
-            try:
-                child.wait(timeout=0.2)
-            except subprocess.TimeoutExpired:
-                continue
-            _children.pop(pid, None)
-            return True
-        if not _alive(pid):
-            return True
-        time.sleep(0.2)
-    return not _alive(pid)
-
-
 def s3_status(settings: Settings) -> dict[str, Any]:
     """``{"running", "pid", "endpoint"}`` plus ``healthy`` (S3 answers), the ports of the running
     server (name → port, gRPC and admin included) and the data/log paths."""
@@ -445,3 +362,39 @@ def s3_status(settings: Settings) -> dict[str, Any]:
         "data_dir": str(layout.data),
         "log": str(layout.log_file),
     }
+
+
+def _alive(pid: int) -> bool:
+    """Alive and not a zombie (a zombie has exited; it only waits to be reaped)."""
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:
+        _children.pop(pid, None)
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _wait_gone(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        child = _children.get(pid)
+        if child is not None:
+            try:
+                child.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                continue
+            _children.pop(pid, None)
+            return True
+        if not _alive(pid):
+            return True
+        time.sleep(0.2)
+    return not _alive(pid)

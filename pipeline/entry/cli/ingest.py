@@ -46,6 +46,8 @@ def ingest(
     manifest: Annotated[Path | None, typer.Option(help="Manifest CSV (default: BATCH_DIR/manifest.csv).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report instead of progress.")] = False,
     local: Annotated[bool, typer.Option("--local", help="Run the stages in this process, not on workers.")] = False,
+    wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for the workers before reporting the "
+                                                     "unfinished documents as pending.")] = 6 * 3600,
 ) -> None:
     """Ingest a batch: OCR, PDF/A, sign, store, catalog and index every document."""
     from pipeline.app.batches import ingest_batch
@@ -53,13 +55,13 @@ def ingest(
     executor = "local" if local else None
     with session() as (ctx, actor):
         if as_json:
-            report = ingest_batch(ctx, actor, batch_dir, manifest, executor)
+            report = ingest_batch(ctx, actor, batch_dir, manifest, executor, timeout_s=wait)
             print_json(report.to_dict())
         else:
             columns = [TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
                        TextColumn("{task.fields[stage]}"), TimeElapsedColumn()]
             with Progress(*columns, console=err, transient=False) as progress:
-                report = ingest_batch(ctx, actor, batch_dir, manifest, executor, RichObserver(progress))
+                report = ingest_batch(ctx, actor, batch_dir, manifest, executor, RichObserver(progress), wait)
             _print_summary(report)
     if report.empty:
         sys.stderr.write(f"archive: warning: batch folder {batch_dir} holds no documents\n")

@@ -1,0 +1,65 @@
+"""Small process and port helpers shared by the local services (S3 server, Redis, responders, worker)."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import signal
+import socket
+from pathlib import Path
+
+
+def _os_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def split_endpoint(endpoint: str) -> tuple[str, int]:
+    """``host:port`` → (host, port); the port defaults to 80 like an S3 client would."""
+    host, _, port = endpoint.rpartition(":")
+    if not host:
+        return endpoint, 80
+    return host.strip("[]"), int(port)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+
+
+def _busy_ports(ports: dict[str, int]) -> list[str]:
+    busy = []
+    for name, port in ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            # Like Go's listeners: TIME_WAIT leftovers of a previous run do not count as busy.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(f"{name}={port}")
+    return busy
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Secrets are never readable by others, not even for a moment."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """The server leads its own session (start_new_session), so its group is its pid."""
+    with contextlib.suppress(ProcessLookupError):
+        try:
+            os.killpg(pid, sig)
+        except PermissionError:
+            os.kill(pid, sig)
