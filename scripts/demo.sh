@@ -10,25 +10,22 @@ export OMP_THREAD_LIMIT=1
 archive() { .venv/bin/archive "$@"; }
 
 [ -f "$ARCHIVE_HOME/pki/agency.p12" ] || archive cert init-test
-archive services up
-worker_log="$ARCHIVE_HOME/logs/worker.log"
-mkdir -p "$(dirname "$worker_log")"
-.venv/bin/archive worker --loglevel warning >"$worker_log" 2>&1 &
-worker_pid=$!
-cleanup() {
-  kill "$worker_pid" 2>/dev/null || true
-  wait "$worker_pid" 2>/dev/null || true
-  archive services down >/dev/null || true
-}
-trap cleanup EXIT
+archive services up   # Redis, the S3 server, the TEST PKI responders and a local Celery worker
+trap 'archive services down >/dev/null || true' EXIT
 
 batch="$ARCHIVE_HOME/sample-batch"
 [ -d "$batch" ] || archive sample "$batch"
 archive ingest "$batch"
 archive stats
 echo
+echo '$ archive user add reader --role staff --clearance public   # then the same search as that user'
+archive user list --json | grep -q '"name": "reader"' || archive user add reader --role staff --clearance public
+ARCHIVE_USER=reader archive stats
+echo
 echo '$ archive search "van ban dien tu"'
 archive search "van ban dien tu"
 echo
 echo '$ archive search "07/CT-BTTTT"'
 archive search "07/CT-BTTTT"
+echo
+archive audit verify

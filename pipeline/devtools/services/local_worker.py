@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.settings import Settings
+from pipeline.devtools.services.procs import alive
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +63,7 @@ def _locked(settings: Settings) -> Iterator[None]:
 
 
 def _alive(pid: int) -> bool:
-    child = _children.get(pid)
-    if child is not None and child.poll() is not None:
-        _children.pop(pid, None)
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+    return alive(pid, _children)
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):

@@ -7,6 +7,7 @@ import ipaddress
 import os
 import signal
 import socket
+import subprocess
 from pathlib import Path
 
 
@@ -63,3 +64,22 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
             os.killpg(pid, sig)
         except PermissionError:
             os.kill(pid, sig)
+
+
+def alive(pid: int, children: dict[int, subprocess.Popen[bytes]]) -> bool:
+    """Alive and not a zombie (a zombie has exited; it only waits to be reaped). ``children``: the processes
+    this process started, reaped here when they have exited."""
+    child = children.get(pid)
+    if child is not None and child.poll() is not None:
+        children.pop(pid, None)
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

@@ -46,6 +46,7 @@ from pipeline.devtools.services.procs import (
     _os_free_port,
     _signal_group,
     _write_private,
+    alive,
     split_endpoint,
 )
 
@@ -365,17 +366,7 @@ def s3_status(settings: Settings) -> dict[str, Any]:
 
 
 def _alive(pid: int) -> bool:
-    """Alive and not a zombie (a zombie has exited; it only waits to be reaped)."""
-    child = _children.get(pid)
-    if child is not None and child.poll() is not None:
-        _children.pop(pid, None)
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+    return alive(pid, _children)
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
