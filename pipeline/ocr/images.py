@@ -16,14 +16,11 @@ import img2pdf
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
+from pipeline.core.limits import MAX_PAGE_PIXELS
 from pipeline.ocr.types import OcrError
 
 DEFAULT_DPI = 200
 _MIN_SANE_DPI = 50
-# Largest page image converted, in pixels: the same limit and reasons as intake's
-# pipeline.scan.images.MAX_PAGE_PIXELS (A0 at 300 dpi fits; more is a likely decompression bomb).
-# Checked here too because OCR may get images that did not come through intake.
-MAX_PAGE_PIXELS = 150_000_000
 
 
 def _too_large(path: Path, pixels: int | None, max_pixels: int) -> OcrError:

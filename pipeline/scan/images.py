@@ -9,17 +9,11 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from pipeline.core.limits import MAX_PAGE_PIXELS
 from pipeline.scan.origin import UnreadableInput
 
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
 MIN_DPI = 200  # Circular 05/2025/TT-BNV: digitized copies at least 200 dpi
-# Largest page accepted, in pixels. The biggest real page is an A0 drawing or map at 300 dpi
-# (9933 x 14043 = 139.5 MP); a 150 MP RGB page decodes to ~450 MB, the most one worker should hold
-# for one page. A tiny file claiming more (a PNG of one colour compresses ~5000:1) is a decompression
-# bomb. Kept below Pillow's own hard limit (2 x Image.MAX_IMAGE_PIXELS, about 179 MP) so that our
-# check, not Pillow's, decides; larger values are still capped by Pillow (reported the same way).
-# pipeline.ocr.images.MAX_PAGE_PIXELS holds the same value (stages do not import each other).
-MAX_PAGE_PIXELS = 150_000_000
 
 
 class ImageTooLarge(UnreadableInput):

@@ -138,6 +138,7 @@ def test_manifest_csv_linked_from_outside_is_refused_but_a_named_manifest_is_rea
     assert doc.metadata.issued_date == date(2026, 11, 20)
 
 
+@pytest.mark.timeout(20)  # the unfixed intake blocks forever opening the pipe
 def test_special_files_are_refused(tmp_path: Path) -> None:
     batch = tmp_path / "b"
     batch.mkdir()

@@ -1,4 +1,5 @@
-"""The CLI tried as a new user would (regressions of the records-system core issue), on the real instance."""
+"""The CLI tried as a new user would (regressions of the records-system core issue), on the real instance.
+Runs after test_ingest_e2e.py (file order), whose statistics assume only its own batch is archived."""
 
 from __future__ import annotations
 
