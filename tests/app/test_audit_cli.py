@@ -105,3 +105,9 @@ def test_catalog_rebuilt_from_s3_equals_the_live_one(trail_home) -> None:
         fresh.close()
     rebuilt["audit"] = rebuilt["audit"][:-1]  # the rebuild itself is the one new event
     assert rebuilt == live
+
+
+def test_search_on_an_empty_index_says_so(trail_home) -> None:
+    _ctx, env = trail_home
+    proc = _run(env, "search", "van ban")
+    assert proc.returncode == 0 and "The search index is empty" in proc.stdout, proc.stdout + proc.stderr
