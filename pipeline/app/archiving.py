@@ -4,6 +4,7 @@ paths record exactly the same facts."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from pipeline.app.process import (
     quarantine_item,
 )
 from pipeline.core.record import DocumentRecord
-from pipeline.core.vocabulary import DocState
+from pipeline.core.vocabulary import Classification, DocState
 from pipeline.scan import IntakeItem, IntakeProblem
 
 log = logging.getLogger("archive.ingest")
@@ -30,7 +31,7 @@ def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: s
     ctx.catalog.set_item_state(batch_id, item.source_path, DocState.PROCESSING.value, doc_id=item.doc_id)
     log.info("processing %s", item.source_path, extra=ids)
     outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
-    if outcome.status == DUPLICATE and ctx.catalog.get_record(item.doc_id, 99) is None:
+    if outcome.status == DUPLICATE and ctx.catalog.get_record(item.doc_id, Classification.TUYET_MAT) is None:
         ctx.catalog.upsert_document(ctx.store.get_record(item.doc_id))  # archived earlier, catalog lost it
     if record is not None:
         ctx.catalog.upsert_document(record)
@@ -61,6 +62,4 @@ def quarantine_problem(ctx: Context, actor_name: str, batch_id: str, batch_name:
 
 def record_hash(record: DocumentRecord) -> str:
     """SHA-256 of the committed metadata.json (the record's canonical JSON), sealed into the audit trail."""
-    import hashlib
-
     return hashlib.sha256(record.to_json().encode("utf-8")).hexdigest()

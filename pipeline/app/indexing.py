@@ -11,7 +11,7 @@ from pipeline.app.context import Context
 from pipeline.app.users import replay_user_event
 from pipeline.core.actor import Actor
 from pipeline.core.record import DocumentRecord
-from pipeline.core.vocabulary import Role
+from pipeline.core.vocabulary import Classification, Role
 from search import IndexDoc
 
 log = logging.getLogger("archive.indexing")
@@ -81,7 +81,7 @@ def rebuild(ctx: Context, actor: Actor) -> RebuildReport:
     events = ctx.audit.rebuild_mirror(replay)
     index = ctx.open_index()
     try:
-        index.rebuild(to_index_doc(r, store.page_texts(r.id)) for r in catalog.iter_records(99))
+        index.rebuild(to_index_doc(r, store.page_texts(r.id)) for r in catalog.iter_records(Classification.TUYET_MAT))
         indexed = index.count()
     finally:
         index.close()

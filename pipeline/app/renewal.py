@@ -13,7 +13,7 @@ from pipeline import sign
 from pipeline.app.context import Context
 from pipeline.core.actor import Actor
 from pipeline.core.record import Event
-from pipeline.core.vocabulary import Role
+from pipeline.core.vocabulary import Classification, Role
 from pipeline.sign.versions import tool_versions
 
 log = logging.getLogger("archive.renewal")
@@ -38,7 +38,9 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
     report = RenewalReport()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     for doc_id in ctx.catalog.documents_with_level("B-LTA"):
-        record = ctx.store.get_record(doc_id)
+        record = ctx.catalog.get_record(doc_id, Classification.TUYET_MAT)
+        if record is None:  # removed by a concurrent rebuild
+            continue
         report.checked += 1
         with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
             current = ctx.store.download(record.artefacts["archive.pdf"].key, Path(tmp) / "current.pdf")

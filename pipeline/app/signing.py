@@ -6,6 +6,7 @@ TEST material is never used implicitly: the TSA and the seal come from the confi
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from pipeline import sign
@@ -49,8 +50,6 @@ def sign_policy(settings: Settings, origin: Origin, level: str | None = None) ->
 def sign_file(settings: Settings, src: Path, dst: Path, level: str | None = None,
               visible: bool | None = None) -> sign.SignatureInfo:
     """`archive sign`: one PDF with the configured agency key, as a born-digital document."""
-    import dataclasses
-
     policy = sign_policy(settings, Origin.BORN_DIGITAL, level)
     if visible is not None:
         policy = dataclasses.replace(policy, visible=visible)

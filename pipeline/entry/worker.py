@@ -15,7 +15,7 @@ from celery.result import AsyncResult
 
 from pipeline.app.context import Context
 from pipeline.app.process import FAILED, DocumentOutcome, item_from_dict
-from pipeline.core.actor import SYSTEM, Actor
+from pipeline.core.actor import SYSTEM
 from pipeline.core.settings import Settings, load_settings
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # measured: 9.1 CPU s/page without it, 1.9 with it
@@ -67,11 +67,6 @@ def context() -> Context:
     return _context
 
 
-def _on_behalf_of(name: str) -> Actor:
-    """The pipeline acts for the submitter: the audit trail names them, the worker itself may see all."""
-    return Actor(name or SYSTEM.name, SYSTEM.roles, SYSTEM.clearance)
-
-
 configure()
 
 
@@ -84,7 +79,7 @@ def process_document_task(self: Task, item: dict[str, Any], batch_id: str, batch
         if self.request.id:
             self.update_state(state="PROGRESS", meta={"stage": stage})
 
-    outcome, _record, _texts = archive_document(context(), _on_behalf_of(actor).name, batch_id, batch,
+    outcome, _record, _texts = archive_document(context(), actor or SYSTEM.name, batch_id, batch,
                                                 datetime.fromisoformat(received_at), item_from_dict(item),
                                                 progress=progress)
     return outcome.to_dict()

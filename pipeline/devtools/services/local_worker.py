@@ -9,19 +9,17 @@ warning``), daemonized in its own session so it outlives the CLI call that start
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.settings import Settings
-from pipeline.devtools.services.procs import alive
+from pipeline.devtools.services.procs import alive, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +46,6 @@ def worker_command(settings: Settings) -> list[str]:
     if settings.services.worker_concurrency > 0:
         command += ["--concurrency", str(settings.services.worker_concurrency)]
     return command
-
-
-@contextlib.contextmanager
-def _locked(settings: Settings) -> Iterator[None]:
-    """One start/stop at a time per home: two racing `services up` must not spawn two workers."""
-    settings.services_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.services_dir / "worker.lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _alive(pid: int) -> bool:
@@ -114,7 +100,7 @@ def _last_line(path: Path) -> str:
 
 def start_worker(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> int:
     """Start the local worker unless it runs; returns its pid once it answers a ping."""
-    with _locked(settings):
+    with file_lock(settings.services_dir / "worker.lock"):
         pid = worker_pid(settings)
         if pid is None:
             pid = _spawn(settings)
@@ -178,7 +164,7 @@ def _stop(settings: Settings, pid: int) -> None:
 
 def stop_worker(settings: Settings) -> None:
     """Stop the local worker if it runs (warm shutdown, then SIGKILL after a grace period)."""
-    with _locked(settings):
+    with file_lock(settings.services_dir / "worker.lock"):
         pid = worker_pid(settings)
         if pid is not None:
             _stop(settings, pid)

@@ -21,7 +21,6 @@ The server is daemonized (own session), so it outlives the CLI process that star
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -30,7 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from pipeline.devtools.services.procs import (
     _signal_group,
     _write_private,
     alive,
+    file_lock,
     split_endpoint,
 )
 
@@ -190,18 +189,6 @@ def _log_tail(layout: _Layout, lines: int = 15) -> str:
 # ---- configuration -------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _locked(layout: _Layout) -> Iterator[None]:
-    """One start/stop at a time per home (two CLI calls racing must not spawn two servers)."""
-    layout.root.mkdir(parents=True, exist_ok=True)
-    with (layout.root / "manage.lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _write_config(settings: Settings, layout: _Layout) -> tuple[Path, Path]:
     """S3 identities (our one admin identity) and security.toml (fresh JWT keys on every start)."""
     layout.config.mkdir(parents=True, exist_ok=True)
@@ -252,7 +239,7 @@ def _command(weed: Path, layout: _Layout, ports: _Ports, identities: Path) -> li
 def start_s3(settings: Settings, timeout_s: float = 60) -> None:
     """Start the local S3 server unless it already runs and answers. Returns once S3 answers."""
     layout = _Layout.of(settings)
-    with _locked(layout):
+    with file_lock(layout.root / "manage.lock"):
         _start(settings, layout, timeout_s)
 
 
@@ -314,7 +301,7 @@ def _spawn(settings: Settings, layout: _Layout, ports: _Ports) -> int:
 def stop_s3(settings: Settings) -> None:
     """Stop the local S3 server if it runs (SIGTERM, then SIGKILL after a grace period)."""
     layout = _Layout.of(settings)
-    with _locked(layout):
+    with file_lock(layout.root / "manage.lock"):
         pid = _running_pid(layout)
         if pid is not None:
             _signal_group(pid, signal.SIGTERM)

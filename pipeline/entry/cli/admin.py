@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.core.vocabulary import Classification
 from pipeline.entry.cli.common import CliError, date_option, out, print_json, session
 
 user_app = typer.Typer(no_args_is_help=True, help="Users: roles and clearance.")
@@ -24,9 +25,7 @@ def user_add(name: Annotated[str, typer.Argument(help="User name (lowercase).")]
              clearance: Annotated[str, typer.Option(help=LEVEL_HELP)] = "public") -> None:
     """Add a user with roles and a clearance."""
     from pipeline.app import users
-    from pipeline.core.vocabulary import Classification
-
-    level = _level(clearance, Classification)
+    level = _level(clearance)
     with session() as (ctx, actor):
         users.add_user(ctx, actor, name, users.parse_roles(role), level)
     out.print(f"Added user {escape(name)} ({', '.join(role)}; clearance {level.value})")
@@ -40,11 +39,9 @@ def user_set(name: Annotated[str, typer.Argument(help="User name.")],
              ) -> None:
     """Change a user's roles, clearance or status."""
     from pipeline.app import users
-    from pipeline.core.vocabulary import Classification
-
     with session() as (ctx, actor):
         users.update_user(ctx, actor, name, users.parse_roles(role) if role else None,
-                          _level(clearance, Classification) if clearance else None, disabled)
+                          _level(clearance) if clearance else None, disabled)
     out.print(f"Updated user {escape(name)}")
 
 
@@ -65,9 +62,9 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print as JSO
     out.print(table)
 
 
-def _level(value: str, cls: type) -> object:
+def _level(value: str) -> Classification:
     try:
-        return cls.parse(value)  # type: ignore[attr-defined]
+        return Classification.parse(value)
     except ValueError as exc:
         raise CliError(str(exc)) from None
 
