@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,10 +10,12 @@ import typer
 from rich.console import Console
 
 from pipeline.core.settings import Settings, load_settings, write_settings
+from pipeline.entry.cli.common import print_json
 
 services_app = typer.Typer(no_args_is_help=True, help="Local services (Redis, S3 server) on loopback.")
 cert_app = typer.Typer(no_args_is_help=True, help="Certificates for signing.")
 out = Console()
+JSON_OPTION = typer.Option("--json", help="Print the status as JSON.")
 
 
 def register(app: typer.Typer) -> None:
@@ -28,36 +28,32 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
 # ---- services -----------------------------------------------------------------------------------------
 @services_app.command("up")
-def services_up_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def services_up_cmd(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
     """Start Redis and the local S3 server (idempotent)."""
     from pipeline.devtools.services.manager import services_up
 
     status = services_up(_settings())
-    _print_json(status) if as_json else _print_status(status)
+    print_json(status) if as_json else _print_status(status)
 
 
 @services_app.command("down")
-def services_down_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def services_down_cmd(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
     """Stop the local services (idempotent)."""
     from pipeline.devtools.services.manager import services_down
 
     status = services_down(_settings())
-    _print_json(status) if as_json else _print_status(status)
+    print_json(status) if as_json else _print_status(status)
 
 
 @services_app.command("status")
-def services_status_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def services_status_cmd(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
     """Show whether the local services run. Exits 1 when one is down."""
     from pipeline.devtools.services.manager import services_status
 
     status = services_status(_settings())
-    _print_json(status) if as_json else _print_status(status)
+    print_json(status) if as_json else _print_status(status)
     if any(s.get("running") is False for s in status.values()):
         raise typer.Exit(1)
 

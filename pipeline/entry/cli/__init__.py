@@ -1,7 +1,7 @@
 """The `archive` command: a thin door onto the application layer (:mod:`pipeline.app`).
 
 Exit codes: 0 success; 1 error (one-line reason on stderr), or an ingest left documents failed or pending;
-3 an ingest finished but some documents were quarantined, or the manifest had bad rows.
+2 a usage error; 3 an ingest finished but some documents were quarantined, or the manifest had bad rows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from pipeline.entry.cli import admin, docs, find, ingest, signing
-from pipeline.entry.cli.common import STATE, CliError, err
+from pipeline.entry.cli.common import STATE, CliError
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None,
                   help="Digitization and archival service: ingest, OCR, sign, store, search, audit.")
@@ -65,23 +65,16 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main() -> None:
-    """Entry point: one-line errors on stderr, non-zero exit codes, details in the JSON log."""
+    """Entry point: one-line errors on stderr, non-zero exit codes, details in the JSON log.
+
+    Typer (standalone mode) handles usage errors (exit 2), ``typer.Exit`` and aborts itself: it vendors its own
+    click, so catching the ``click`` package's exceptions here would never match."""
     import logging
 
-    import click
-
+    logging.getLogger("archive").addHandler(logging.NullHandler())  # no handler yet: no last-resort traceback
     try:
         _load_plugins()
-        code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("archive: aborted", markup=False)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app()
     except CliError as exc:
         sys.stderr.write(f"archive: error: {_one_line(exc)}\n")
         sys.exit(1)
