@@ -8,6 +8,7 @@ PostgreSQL (production): psycopg 3; migrations are serialised between processes 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ def normalise_url(url: str) -> str:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
             and not parsed.database.startswith("file:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The catalog names classified documents: owner-only from the first byte (SQLite gives its -wal and
+        # -shm files the database file's mode).
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     return parsed.render_as_string(hide_password=False)
 
 

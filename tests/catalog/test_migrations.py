@@ -82,3 +82,16 @@ def test_concurrent_first_open(catalog_url: str) -> None:
     assert errors == []
     with Catalog(catalog_url) as cat:
         assert cat.revision() == "0001"
+
+
+def test_sqlite_catalog_files_are_owner_only(tmp_path) -> None:
+    """The catalog names classified documents: no other local user may read it (nor its WAL)."""
+    import stat
+
+    from pipeline.catalog import Catalog
+
+    with Catalog(f"sqlite:///{tmp_path / 'home' / 'catalog.sqlite'}") as fresh:
+        assert fresh.revision() is not None
+        files = sorted((tmp_path / "home").glob("catalog.sqlite*"))
+        assert [f.name for f in files][:1] == ["catalog.sqlite"]
+        assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
