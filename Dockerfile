@@ -8,7 +8,10 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY pipeline ./pipeline
 COPY search ./search
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin archive \
+    && install -d -m 0700 -o archive -g archive /data
 ENV ARCHIVE_HOME=/data OMP_THREAD_LIMIT=1
+USER archive
 VOLUME ["/data"]
 ENTRYPOINT ["archive"]

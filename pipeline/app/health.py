@@ -39,6 +39,10 @@ def _s3_is_local(settings: Settings) -> bool:
 def check_s3(settings: Settings) -> None:
     """The S3 server answers an authenticated request (does the bucket exist?) within ~2 s."""
     s3 = settings.s3
+    if not (s3.access_key and s3.secret_key):
+        raise ServiceUnavailable(f"S3 credentials are not set (s3.access_key, s3.secret_key): "
+                                 f"{SERVICES_UP} generates them for the local server; in production give "
+                                 "ARCHIVE_S3__ACCESS_KEY_FILE / ARCHIVE_S3__SECRET_KEY_FILE")
     http = http_client(CONNECT_TIMEOUT_S, READ_TIMEOUT_S, retries=False)
     client = make_client(s3, http)
     where = f"S3 server at {s3.endpoint}"
@@ -64,11 +68,15 @@ def check_redis(settings: Settings) -> None:
     where = f"Redis at {host}:{port}"
     hint = SERVICES_UP if is_loopback(host) else "check redis.host / redis.port"
     client = redis.Redis(host=host, port=port, socket_connect_timeout=CONNECT_TIMEOUT_S,
-                         socket_timeout=READ_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
+                         socket_timeout=READ_TIMEOUT_S, retry=Retry(NoBackoff(), 0),
+                         password=settings.redis.password or None, ssl=settings.redis.tls,
+                         ssl_ca_certs=settings.redis.ca_file or None)
     try:
         client.ping()
     except redis.AuthenticationError as exc:
-        raise ServiceUnavailable(f"{where} refused our credentials: check redis settings") from exc
+        what = "refused our password" if settings.redis.password else "requires a password"
+        raise ServiceUnavailable(f"{where} {what}: check redis.password ({SERVICES_UP} generates it "
+                                 "for a local instance)") from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         log.debug("Redis probe failed", exc_info=exc)
         raise ServiceUnavailable(f"{where} is not reachable: {hint}") from exc

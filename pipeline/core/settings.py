@@ -18,13 +18,16 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipeline.core import secrets
 from pipeline.core.settings_sections import (  # re-exported: callers import them from here
     AuditSettings,
     CatalogSettings,
     CliSettings,
+    IntakeSettings,
     LogSettings,
     OcrSettings,
     RedisSettings,
@@ -47,6 +50,7 @@ class Settings(BaseModel):
     sign: SignSettings = Field(default_factory=SignSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     cli: CliSettings = Field(default_factory=CliSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -77,7 +81,24 @@ class Settings(BaseModel):
 
     @property
     def catalog_url(self) -> str:
-        return self.catalog.url or f"sqlite:///{self.home / 'catalog.sqlite'}"
+        """The database URL, with ``catalog.password`` (a secret) added when the URL names a user only."""
+        url = self.catalog.url or f"sqlite:///{self.home / 'catalog.sqlite'}"
+        if self.catalog.password and "://" in url:
+            scheme, rest = url.split("://", 1)
+            userinfo, at, host = rest.partition("@")
+            if at and ":" not in userinfo:
+                url = f"{scheme}://{userinfo}:{quote(self.catalog.password, safe='')}@{host}"
+        return url
+
+    @property
+    def intake_roots(self) -> list[Path]:
+        """The folders workers read batches from (resolved)."""
+        roots = self.intake.roots or [str(self.home / "intake")]
+        return [Path(p).expanduser().resolve() for p in roots]
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
 
     @property
     def services_dir(self) -> Path:
@@ -169,9 +190,10 @@ def _env_overrides(environ: dict[str, str]) -> tuple[dict[str, Any], dict[tuple[
     data: dict[str, Any] = {}
     sources: dict[tuple[str, ...], str] = {}
     unknown = []
+    secret_names = secrets.secret_env_names()
     for name, value in sorted(environ.items()):
-        if not name.startswith(ENV_PREFIX) or name in ENV_NOT_SETTINGS:
-            continue
+        if not name.startswith(ENV_PREFIX) or name in ENV_NOT_SETTINGS or name in secret_names:
+            continue  # secrets are read by pipeline.core.secrets
         path = _env_path(name)
         if path is None:
             unknown.append(f"environment {name}: not a setting{_suggest(name, env_names())}")
@@ -254,17 +276,24 @@ def load_settings(home: Path | None = None, environ: dict[str, str] | None = Non
 
     Raises ConfigError (one line naming the file or variable, the key and the reason) for a malformed
     file, an unknown key or variable, or a value of the wrong type."""
-    environ = dict(os.environ) if environ is None else environ
+    environ = secrets.environment(environ)
     home = (home or home_from_env(environ)).expanduser().resolve()
     data: dict[str, Any] = {}
     config_file = home / "config.toml"
     if config_file.is_file():
         data = _read_toml(config_file)
         unknown = list(_unknown_keys(data, Settings))
+        unknown += [f"{name} is a secret and config.toml must hold none: put it in {home / 'secrets' / name} "
+                    f"(mode 600) or the environment" for name in secrets.in_config(data)]
         if unknown:
             raise ConfigError("; ".join(f"{config_file}: {problem}" for problem in unknown))
     overrides, sources = _env_overrides(environ)
-    data = _merge(data, overrides)
+    try:
+        secret_values, secret_sources = secrets.read_secrets(home, environ)
+    except secrets.SecretError as exc:
+        raise ConfigError(str(exc)) from None
+    sources |= {tuple(name.split(".")): where for name, where in secret_sources.items()}
+    data = _merge(_merge(data, overrides), secret_values)
     data["home"] = home
     try:
         return Settings.model_validate(data)
@@ -273,11 +302,36 @@ def load_settings(home: Path | None = None, environ: dict[str, str] | None = Non
 
 
 def write_settings(settings: Settings) -> Path:
-    """Write the non-default parts a local instance needs (ports, credentials) to config.toml."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    path = settings.home / "config.toml"
-    lines: list[str] = []
+    """Write a whole configuration: config.toml with every setting but the secrets, and each secret that
+    is set to its owner-only file in ``<home>/secrets``. (To change a few keys of an existing
+    configuration without copying the environment into it, use :func:`update_config`.)"""
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     dumped = settings.model_dump(mode="json", exclude={"home"})
+    for section, key in secrets.SECRETS:
+        value = dumped.get(section, {}).pop(key, "")
+        if value:
+            secrets.write_secret(settings.home, secrets.dotted(section, key), value)
+    return _write_toml(settings.home / "config.toml", dumped)
+
+
+def update_config(home: Path, changes: dict[str, Any]) -> Path:
+    """Set ``{"section.key": value}`` in config.toml, keeping everything else the file says (and nothing
+    the environment says). Secrets go to ``<home>/secrets`` instead."""
+    path = home / "config.toml"
+    data = _read_toml(path) if path.is_file() else {}
+    secret_names = {secrets.dotted(s, k) for s, k in secrets.SECRETS}
+    for name, value in changes.items():
+        if name in secret_names:
+            secrets.write_secret(home, name, str(value))
+            continue
+        section, _, key = name.rpartition(".")
+        (data.setdefault(section, {}) if section else data)[key] = value
+    return _write_toml(path, data)
+
+
+def _write_toml(path: Path, dumped: dict[str, Any]) -> Path:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lines: list[str] = []
     for key, value in dumped.items():
         if not isinstance(value, dict):
             lines.append(f"{key} = {_toml_value(value)}")
@@ -286,6 +340,7 @@ def write_settings(settings: Settings) -> Path:
             lines.append(f"\n[{section}]")
             lines.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
     return path
 
 

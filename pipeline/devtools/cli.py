@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from pipeline.core.settings import Settings, load_settings, write_settings
+from pipeline.core.settings import Settings, load_settings, update_config
 from pipeline.entry.cli.common import print_json
 
 services_app = typer.Typer(no_args_is_help=True, help="Local services (Redis, S3 server) on loopback.")
@@ -71,13 +71,13 @@ def cert_init_test(
     directory: Annotated[Path | None, typer.Argument(help="Where to write it (default: ARCHIVE_HOME/pki).")] = None,
 ) -> None:
     """Create a throwaway TEST CA and agency certificate (never for production) and use it for signing."""
-    from pipeline.devtools.testconfig import use_test_pki
+    from pipeline.devtools.testconfig import test_pki_changes
     from pipeline.devtools.testpki import init_test_pki
 
     settings = _settings()
     target = (directory or settings.pki_dir).resolve()
     pki = init_test_pki(target, host=settings.sign.responders_host, port=settings.sign.responders_port)
-    write_settings(use_test_pki(settings, pki))
+    update_config(settings.home, test_pki_changes(pki))  # only these keys: never the environment's
     out.print(f"TEST PKI written to {target} (not for production); signing now uses {pki.agency_p12}")
 
 

@@ -26,7 +26,6 @@ from pipeline.sign.model import SigningError, TestPki
 
 ARCH = "archive-test"
 DEFAULT_AGENCY = "Cơ quan Lưu trữ Thử nghiệm"
-DEFAULT_PASSWORD = "test-only-password"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9790
 STATE_FILE = "test-pki.json"
@@ -257,7 +256,7 @@ def find_test_pki(pkcs12_path: Path | None) -> TestPki | None:
 def init_test_pki(
     directory: Path,
     agency_name: str = DEFAULT_AGENCY,
-    password: str = DEFAULT_PASSWORD,
+    password: str | None = None,
     *,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
@@ -275,7 +274,8 @@ def init_test_pki(
     directory = Path(directory)
     if (directory / STATE_FILE).is_file() and not force:
         return load_test_pki(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    password = password or secrets.token_urlsafe(18)  # generated: no well-known password, even for TEST
     _generate_keys(directory / "keys")
     url_prefix = f"http://{host}:{port}"
     now = datetime.now(UTC).replace(microsecond=0)

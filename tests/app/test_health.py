@@ -32,7 +32,8 @@ def silent_port() -> Iterator[int]:
 
 
 def _settings(tmp_path: Path, **environ: str) -> Settings:
-    return load_settings(tmp_path, environ=environ)
+    base = {"ARCHIVE_REDIS__PASSWORD": "health-test-pw", "ARCHIVE_S3__ACCESS_KEY": "k", "ARCHIVE_S3__SECRET_KEY": "s"}
+    return load_settings(tmp_path, environ=base | environ)
 
 
 def _timed_failure(check: Callable[[Settings], None], settings: Settings) -> str:
@@ -82,5 +83,18 @@ def test_running_services_pass(s3_server: Settings, tmp_path: Path) -> None:
     start_redis(settings)
     try:
         check_redis(settings)
+        settings.redis.password = "wrong"
+        with pytest.raises(ServiceUnavailable, match=r"refused our password: check redis\.password"):
+            check_redis(settings)
+        settings.redis.password = ""
+        with pytest.raises(ServiceUnavailable, match="requires a password"):
+            check_redis(settings)
+        settings.redis.password = "health-test-pw"
     finally:
         stop_redis(settings)
+
+
+def test_missing_s3_credentials_say_where_to_get_them(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, environ={})
+    with pytest.raises(ServiceUnavailable, match=r"S3 credentials are not set .*archive services up"):
+        check_s3(settings)

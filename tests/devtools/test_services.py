@@ -19,6 +19,7 @@ def _instance(home: Path, local_worker: bool = False) -> Settings:
     settings.redis.port = free_s3_ports(1, low=30000, high=32000)[0]
     settings.services.local_worker = local_worker
     settings.services.worker_concurrency = 1
+    settings.redis.password = "services-test-pw"
     return settings
 
 

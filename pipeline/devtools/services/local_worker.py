@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import secrets
 from pipeline.core.settings import Settings
 from pipeline.devtools.services.procs import alive, file_lock
 
@@ -125,13 +126,15 @@ def _spawn(settings: Settings) -> int:
     log_file = _log_file(settings)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # The worker reads config.toml itself; home and broker are passed so it serves this very instance.
+    # Secrets travel in its environment (readable by this user only); the worker scrubs them at start.
     env = {**os.environ, "ARCHIVE_HOME": str(settings.home), "ARCHIVE_REDIS__HOST": settings.redis.host,
-           "ARCHIVE_REDIS__PORT": str(settings.redis.port), "OMP_THREAD_LIMIT": "1"}
+           "ARCHIVE_REDIS__PORT": str(settings.redis.port), "OMP_THREAD_LIMIT": "1",
+           **secrets.as_environment(settings.model_dump())}
     with log_file.open("ab") as out:
         out.write(f"\n==== start {time.strftime('%Y-%m-%dT%H:%M:%S%z')} ====\n".encode())
         out.flush()
         proc = subprocess.Popen(command, cwd=settings.home, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True, umask=0o077)
     _children[proc.pid] = proc
     _pid_file(settings).write_text(f"{proc.pid}\n", encoding="utf-8")
     log.info("started the local worker (pid %d)", proc.pid)

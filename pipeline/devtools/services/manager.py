@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.core import secrets
 from pipeline.core.settings import Settings
 from pipeline.devtools.services.local_worker import start_worker, stop_worker, worker_pid, worker_status
 from pipeline.devtools.services.pki_responders import responders_status, start_responders, stop_responders
@@ -64,10 +65,30 @@ def _roll_back(settings: Settings, started: list[_Service]) -> list[str]:
     return stopped
 
 
+def with_local_secrets(settings: Settings) -> Settings:
+    """Give the settings (in place, and returned) the local instance's credentials: each one no source sets
+    (the Redis password, the task-message key, the S3 keys of a managed S3 server) is generated into
+    ``<home>/secrets``, so the caller, the services and every later process agree on them."""
+    names = ["redis.password", "redis.message_key"]
+    if settings.s3.manage_local:
+        names += ["s3.access_key", "s3.secret_key"]
+    current = settings
+    present = {name: getattr(getattr(current, name.split(".")[0]), name.split(".")[1]) for name in names}
+    for name in secrets.generate_missing(settings.home, present, names):
+        section, key = name.split(".")
+        value = (settings.secrets_dir / name).read_text(encoding="utf-8").rstrip("\n")
+        setattr(getattr(current, section), key, value)
+        log.info("generated %s in %s", name, settings.secrets_dir)
+    return current
+
+
 def services_up(settings: Settings) -> dict[str, Any]:
     """Start every local service that is not running; returns services_status(). On a failure, stops
-    what this call started and raises ServicesError (one line naming the service and the reason)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    what this call started and raises ServicesError (one line naming the service and the reason).
+    The home is owner-only (0700) and missing credentials are generated first."""
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.home.chmod(0o700)
+    with_local_secrets(settings)
     started: list[_Service] = []
     for service in _services(settings):
         was_running = service.running(settings)

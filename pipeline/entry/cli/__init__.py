@@ -71,6 +71,10 @@ def main() -> None:
     click, so catching the ``click`` package's exceptions here would never match."""
     import logging
 
+    from pipeline.core.secrets import scrub_environment
+
+    os.umask(0o077)  # everything the CLI writes (home, logs, index, work files) is the owner's only
+    scrub_environment()  # secret variables: read by load_settings, never inherited by child processes
     logging.getLogger("archive").addHandler(logging.NullHandler())  # no handler yet: no last-resort traceback
     try:
         _load_plugins()
