@@ -13,7 +13,8 @@ archive() { .venv/bin/archive "$@"; }
 archive services up   # Redis, the S3 server, the TEST PKI responders and a local Celery worker
 trap 'archive services down >/dev/null || true' EXIT
 
-batch="$ARCHIVE_HOME/sample-batch"
+# Workers read batches only from the intake roots (intake.roots; default $ARCHIVE_HOME/intake).
+batch="$ARCHIVE_HOME/intake/sample-batch"
 [ -d "$batch" ] || archive sample "$batch"
 archive ingest "$batch"
 archive stats

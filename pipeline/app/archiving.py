@@ -4,7 +4,6 @@ paths record exactly the same facts."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime
 
@@ -17,6 +16,7 @@ from pipeline.app.process import (
     process_document,
     quarantine_item,
 )
+from pipeline.archive.store import metadata_sha256
 from pipeline.core.record import DocumentRecord
 from pipeline.core.vocabulary import Classification, DocState
 from pipeline.scan import IntakeItem, IntakeProblem
@@ -33,15 +33,17 @@ def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: s
     outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
     if outcome.status == DUPLICATE and ctx.catalog.get_record(item.doc_id, Classification.TUYET_MAT) is None:
         ctx.catalog.upsert_document(ctx.store.get_record(item.doc_id))  # archived earlier, catalog lost it
-    if record is not None:
-        ctx.catalog.upsert_document(record)
     detail = {"batch": batch_id, "source": item.source_path, "reason": outcome.reason, "stage": outcome.stage}
     if outcome.status == ARCHIVED and record is not None:
-        detail["metadata_sha256"] = record_hash(record)
+        detail["metadata_sha256"] = record_hash(record)  # the seal `archive verify ID` checks against
         detail["classification"] = record.metadata.classification.value
     action = "quarantine" if outcome.status == DocState.QUARANTINED.value else "ingest"
+    # Sealed right after the S3 commit, before the (derived) catalog row, so a catalog failure cannot leave
+    # a committed document without its seal.
     ctx.audit.record(actor_name, action, item.doc_id, outcome.status,
                      {k: v for k, v in detail.items() if v})
+    if record is not None:
+        ctx.catalog.upsert_document(record)
     ctx.catalog.set_item_state(batch_id, item.source_path, outcome.status, stage=outcome.stage,
                                reason=outcome.reason, doc_id=item.doc_id)
     log.info("%s: %s", item.source_path, outcome.status, extra=ids)
@@ -62,4 +64,4 @@ def quarantine_problem(ctx: Context, actor_name: str, batch_id: str, batch_name:
 
 def record_hash(record: DocumentRecord) -> str:
     """SHA-256 of the committed metadata.json (the record's canonical JSON), sealed into the audit trail."""
-    return hashlib.sha256(record.to_json().encode("utf-8")).hexdigest()
+    return metadata_sha256(record)

@@ -2,15 +2,22 @@
 catalog, verify it from S3 alone, and replay it into a rebuilt catalog.
 
 S3 is the system of record; the mirror is derived. Several worker processes record concurrently: each append
-is a put-if-absent of the next segment, and the loser of a race re-reads the head and retries.
+is a put-if-absent of the next segment, and the loser of a race re-reads the head and retries. Segments are
+written under the store's Object Lock retention (COMPLIANCE, ``s3.retention_days``).
+
+The trail also SEALS documents: an ``ingest`` (outcome ``archived``) or ``renew`` (outcome ``ok``) event whose
+detail carries ``metadata_sha256``, the SHA-256 of the metadata.json just committed. :meth:`AuditTrail.latest_seal`
+returns the newest seal of a document from a verified chain, which `archive verify ID` compares with the stored
+metadata.json.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,6 +33,7 @@ from pipeline.core.audit import (
     ChainReport,
     UnreadableEvent,
     check_chain,
+    describe,
     seal,
 )
 from pipeline.core.record import utcnow
@@ -33,12 +41,14 @@ from pipeline.core.record import utcnow
 log = logging.getLogger("archive.audit")
 
 MAX_ATTEMPTS = 20
+SEALS = {"ingest": "archived", "renew": "ok"}  # action -> the outcome of a seal event
+SEAL_KEY = "metadata_sha256"
 
 
 class AuditStore(Protocol):
     """What the trail needs of :class:`pipeline.archive.ArchiveStore`."""
 
-    def append_audit(self, events: list[AuditEvent], retention_days: int | None = None) -> str: ...
+    def append_audit(self, events: list[AuditEvent]) -> str: ...
 
     def audit_head(self, known: AuditEvent | None = None) -> AuditEvent | None: ...
 
@@ -62,6 +72,11 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def is_seal(event: AuditEvent) -> bool:
+    """An event that seals a document's metadata.json hash (see the module docstring)."""
+    return SEALS.get(event.action) == event.outcome and isinstance(event.detail.get(SEAL_KEY), str)
+
+
 def _name(actor: Any) -> str:
     return actor if isinstance(actor, str) else str(actor.name)  # an Actor is accepted too
 
@@ -71,11 +86,9 @@ class AuditTrail:
     a failing mirror is logged and never undoes or loses the S3 write."""
 
     def __init__(self, store: AuditStore, mirror: Callable[[dict[str, Any]], None] | None = None,
-                 retention_days: int | None = None, clock: Callable[[], datetime] = utcnow,
-                 max_attempts: int = MAX_ATTEMPTS) -> None:
+                 clock: Callable[[], datetime] = utcnow, max_attempts: int = MAX_ATTEMPTS) -> None:
         self.store = store
         self.mirror = mirror
-        self.retention_days = retention_days
         self.clock = clock
         self.max_attempts = max_attempts
         self._head: AuditEvent | None = None
@@ -101,7 +114,7 @@ class AuditTrail:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 events = self._seal(entries, self.head(refresh=attempt > 1))
-                key = self.store.append_audit(events, self.retention_days)
+                key = self.store.append_audit(events)
             except ChainConflict:
                 log.debug("audit append lost a race (attempt %d), re-reading the head", attempt)
                 time.sleep(random.uniform(0, 0.005 * attempt))  # de-synchronise competing writers
@@ -142,7 +155,32 @@ class AuditTrail:
         ever overwritten or deleted (each key must hold one version): this catches the removal or
         rewriting of the LAST segment, which leaves no gap. ``known_head`` (e.g. the catalog's last seq)
         also catches a trail that ends too early."""
-        report = check_chain(self.store.read_audit(), known_head)
+        return self._verify(self.store.read_audit(), known_head)
+
+    def latest_seal(self, object_id: str, known_head: int | None = None) -> tuple[ChainReport, AuditEvent | None]:
+        """Verify the whole trail (as :meth:`verify`) and return the newest seal event of ``object_id`` (None if
+        it has none). A seal is only to be trusted when the report is ok."""
+        report, seals = self.latest_seals(known_head, object_id)
+        return report, seals.get(object_id)
+
+    def latest_seals(self, known_head: int | None = None, object_id: str | None = None
+                     ) -> tuple[ChainReport, dict[str, AuditEvent]]:
+        """Verify the whole trail (as :meth:`verify`) and return the newest seal event of every document (of
+        ``object_id`` only, when given), in ONE pass over S3. Trust them only when the report is ok."""
+        seals: dict[str, AuditEvent] = {}
+
+        def watch(items: Iterable[AuditEvent | UnreadableEvent]) -> Iterator[AuditEvent | UnreadableEvent]:
+            for item in items:
+                if (isinstance(item, AuditEvent) and is_seal(item) and object_id in (None, item.object)
+                        and (item.object not in seals or seals[item.object].seq < item.seq)):
+                    seals[item.object] = item
+                yield item
+
+        report = self._verify(watch(self.store.read_audit()), known_head)
+        return report, seals
+
+    def _verify(self, events: Iterable[AuditEvent | UnreadableEvent], known_head: int | None) -> ChainReport:
+        report = check_chain(events, known_head)
         if report.ok:
             for item in self.store.audit_history():
                 kind = REMOVED if item.deleted else CHANGED
@@ -174,3 +212,46 @@ class AuditTrail:
             count += 1
         log.info("replayed %d audit events into the mirror", count)
         return count
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """A document's stored metadata.json against its newest seal. ``status``: ``match``; ``MISMATCH`` (the
+    stored bytes, or their absence, differ from the sealed hash); ``missing`` (no seal: archived before
+    sealing existed, or the ingest event was never written); ``UNVERIFIED`` (the trail itself is broken, so
+    no seal in it can be trusted). ``problem`` is the one line to report when not ``match``."""
+
+    status: str
+    problem: str | None = None
+    event: AuditEvent | None = None
+    actual: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"seal": self.status, "metadata_sha256": self.actual}
+        if self.event is not None:
+            data["sealed_sha256"] = self.event.detail[SEAL_KEY]
+            data["seal_event"] = {"seq": self.event.seq, "action": self.event.action, "actor": self.event.actor,
+                                  "at": self.event.at.isoformat()}
+        return data
+
+
+def check_seal(trail: AuditTrail, object_id: str, metadata: bytes | None,
+               known_head: int | None = None) -> SealCheck:
+    """Hash ``metadata`` (the stored metadata.json bytes, None if absent) and compare it with the newest seal
+    of ``object_id`` in the trail, whose chain is verified from S3 in the same pass."""
+    report, event = trail.latest_seal(object_id, known_head)
+    actual = hashlib.sha256(metadata).hexdigest() if metadata is not None else None
+    if not report.ok:
+        return SealCheck("UNVERIFIED", f"the audit trail is broken, so no seal in it can be trusted: {report.message}",
+                         event, actual)
+    if event is None:
+        return SealCheck("missing", f"no sealed metadata.json hash for {object_id} in the audit trail (archived "
+                                    f"before sealing, or its ingest event was never written)", None, actual)
+    sealed = event.detail[SEAL_KEY]
+    if actual is None:
+        return SealCheck("MISMATCH", f"metadata.json is missing from storage; {describe(event)} sealed {sealed}",
+                         event, actual)
+    if actual != sealed:
+        return SealCheck("MISMATCH", f"stored metadata.json SHA-256 {actual} differs from the hash sealed in the "
+                                     f"audit trail by {describe(event)}: {sealed}", event, actual)
+    return SealCheck("match", None, event, actual)

@@ -6,6 +6,7 @@ shells around :func:`ingest_batch`.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -102,6 +103,14 @@ def _split_in_batch_duplicates(plan: BatchPlan) -> tuple[list[IntakeItem], list[
     return unique, dupes
 
 
+def require_intake_root(roots: list[Path], batch_dir: Path) -> None:
+    """Workers read files inside the intake roots only: a batch elsewhere is refused before anything runs."""
+    real = Path(os.path.realpath(batch_dir))
+    if not any(real.is_relative_to(root) for root in roots):
+        raise Invalid(f"{batch_dir} is outside the intake roots ({', '.join(map(str, roots))}): move the batch "
+                      "there or add its folder to intake.roots")
+
+
 def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | None = None,
                  executor: str | None = None, observer: IngestObserver | None = None,
                  timeout_s: float = 6 * 3600) -> IngestReport:
@@ -111,6 +120,8 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     mode = executor or ctx.settings.executor
     if mode not in ("local", "celery"):
         raise Invalid(f"unknown executor {mode!r}: expected 'local' or 'celery'")
+    if mode == "celery":
+        require_intake_root(ctx.settings.intake_roots, batch_dir)
     plan = plan_batch(batch_dir, manifest)  # a missing batch or unreadable manifest fails before any write
     ctx.store.ensure_bucket()
     batch_id = f"{plan.received_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"

@@ -29,9 +29,12 @@ class Context:
 
     @cached_property
     def store(self) -> ArchiveStore:
+        """The archive store; every object it writes (documents, quarantine, audit segments) is locked by the
+        one retention policy: COMPLIANCE until now + ``s3.retention_days``."""
         from pipeline.archive import ArchiveStore
+        from pipeline.archive.retention import policy_for
 
-        return ArchiveStore(self.settings.s3)
+        return ArchiveStore(self.settings.s3, retention=policy_for(self.settings.s3))
 
     @cached_property
     def catalog(self) -> Catalog:

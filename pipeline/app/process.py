@@ -5,6 +5,7 @@ executor and wrapped by the Celery tasks. Any failure quarantines the document w
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -17,12 +18,14 @@ from typing import Any
 from pipeline import ocr, sign
 from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
-from pipeline.core.record import DocumentMetadata, DocumentRecord, Event, Origin, PageInfo, SignatureFacts, Source
+from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source
 from pipeline.core.settings import Settings
 from pipeline.core.vocabulary import DocState
+from pipeline.ocr.convert import OUTPUT_NAME as OCR_OUTPUT_NAME
 from pipeline.scan import IntakeItem, IntakeProblem
 
 ProgressCallback = Callable[[str], None]
+DOC_ID = re.compile(r"^[0-9a-f]{64}$")  # SHA-256 of the content (pipeline.scan.batch.content_id)
 log = logging.getLogger("archive.process")
 
 ARCHIVED = DocState.ARCHIVED.value
@@ -63,7 +66,7 @@ class StageFailure(Exception):
         self.reason = reason
 
 
-# ---- conversion of intake items to/from plain JSON (Celery messages) ---------------------------------
+# ---- intake items as plain JSON (Celery messages; workers re-check them: pipeline.app.messages) ------
 def item_to_dict(item: IntakeItem) -> dict[str, Any]:
     return {
         "source_path": item.source_path,
@@ -77,21 +80,6 @@ def item_to_dict(item: IntakeItem) -> dict[str, Any]:
         "has_manifest_row": item.has_manifest_row,
         "warnings": list(item.warnings),
     }
-
-
-def item_from_dict(data: dict[str, Any]) -> IntakeItem:
-    return IntakeItem(
-        source_path=data["source_path"],
-        files=[Path(p) for p in data["files"]],
-        kind=data["kind"],
-        origin=Origin(data["origin"]),
-        needs_ocr=data["needs_ocr"],
-        page_count=data["page_count"],
-        doc_id=data["doc_id"],
-        metadata=DocumentMetadata.model_validate(data["metadata"]),
-        has_manifest_row=data.get("has_manifest_row", False),
-        warnings=list(data.get("warnings", [])),
-    )
 
 
 # ---- stage adapters ----------------------------------------------------------------------------------
@@ -118,9 +106,13 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
 
 def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
               ) -> tuple[Path, SignatureFacts, Event | None]:
+    """Sign the PDF/A stage's own output for this document: nothing else ever reaches the agency key."""
     if not settings.sign.enabled:
         return pdf, SignatureFacts(signed=False), None
     timer = StageTimer("sign")
+    own_output = workdir / OCR_OUTPUT_NAME
+    if pdf != own_output or pdf.is_symlink() or not pdf.is_file():
+        raise StageFailure("sign", f"refused to sign {pdf.name}: not the PDF/A output of this document")
     signed = workdir / "signed.pdf"
     try:
         policy = sign_policy(settings, item.origin)
@@ -156,6 +148,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
                      ) -> tuple[DocumentOutcome, DocumentRecord | None, list[str]]:
     """Run one document through the stages. Returns the outcome, the stored record and its page texts
     (for indexing). Never raises for a bad document: it is quarantined with the reason."""
+    if not DOC_ID.match(item.doc_id):  # it names the work folder and the storage keys
+        raise ValueError(f"malformed document id {item.doc_id[:80]!r}")
     store = store or ArchiveStore(settings.s3)
     notify = progress or (lambda _stage: None)
     outcome = DocumentOutcome(source=item.source_path, status=ARCHIVED, id=item.doc_id,

@@ -1,5 +1,12 @@
 """Keep B-LTA documents verifiable: before the last document timestamp (or its TSA certificate) expires,
-add a fresh document timestamp with new validation data and store it as a new object version."""
+add a fresh document timestamp with new validation data and store it as a new object version (locked like
+the first one). The new metadata.json's hash is sealed into the audit trail by the ``renew`` event, so
+`archive verify ID` follows the latest seal.
+
+A renewal never re-seals a tampered document: the stored metadata.json must match the document's newest seal
+in a verified audit trail, and the archive.pdf timestamped must be the one that metadata.json records. (A
+document archived before sealing existed has no seal: it is renewed after the second check only, and the
+renewal seals it for the first time.)"""
 
 from __future__ import annotations
 
@@ -10,8 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import sign
+from pipeline.app.audit import SEAL_KEY
 from pipeline.app.context import Context
+from pipeline.app.errors import AppError
+from pipeline.archive.fixity import sha256_file
+from pipeline.archive.store import metadata_sha256
 from pipeline.core.actor import Actor
+from pipeline.core.audit import AuditEvent, ChainReport
 from pipeline.core.record import Event
 from pipeline.core.vocabulary import Classification, Role
 from pipeline.sign.versions import tool_versions
@@ -37,6 +49,7 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
     roots = [p for p in settings.trust_roots if p.is_file()]
     report = RenewalReport()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
+    seals: tuple[ChainReport, dict[str, AuditEvent]] | None = None  # read once, when a renewal is due
     for doc_id in ctx.catalog.documents_with_level("B-LTA"):
         record = ctx.catalog.get_record(doc_id, Classification.TUYET_MAT)
         if record is None:  # removed by a concurrent rebuild
@@ -51,17 +64,37 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
                 continue
             started = datetime.now(UTC)
             try:
+                if seals is None:
+                    last = ctx.catalog.last_audit_event()
+                    seals = ctx.audit.latest_seals(int(last["seq"]) if last else None)
+                sealed_hash = _sealed_hash(seals, record.id)
                 renewed = sign.add_document_timestamp(current, Path(tmp) / "renewed.pdf", tsa_url, roots)
                 updated = ctx.store.replace_archive_pdf(record.id, renewed, Event(
                     stage="renew-timestamp", started_at=started, finished_at=datetime.now(UTC),
-                    tools=tool_versions(), detail={"tsa": tsa_url, "within_days": days}))
+                    tools=tool_versions(), detail={"tsa": tsa_url, "within_days": days}),
+                    expected_metadata_sha256=sealed_hash,
+                    expected_pdf_sha256=sha256_file(current)[0])
             except Exception as exc:  # one failing document must not stop the others
                 log.warning("renewal of %s failed: %s", record.id, exc, extra={"doc_id": record.id})
                 report.failed[record.id] = str(exc)
                 ctx.audit.record(actor.name, "renew", record.id, "failed", {"reason": str(exc)})
                 continue
-            ctx.catalog.upsert_document(updated)
+            # Seal first (S3 is the record; the catalog is derived and rebuilt from S3 if this fails later).
             ctx.audit.record(actor.name, "renew", record.id, "ok",
-                             {"sha256": updated.artefacts["archive.pdf"].sha256})
+                             {"sha256": updated.artefacts["archive.pdf"].sha256,
+                              "metadata_sha256": metadata_sha256(updated)})
+            ctx.catalog.upsert_document(updated)
             report.renewed.append(record.id)
     return report
+
+
+def _sealed_hash(seals: tuple[ChainReport, dict[str, AuditEvent]], doc_id: str) -> str | None:
+    """The metadata.json hash a renewal must find in storage; None for a document never sealed."""
+    chain, sealed = seals
+    if not chain.ok:
+        raise AppError(f"not renewed: the audit trail is broken, so its seals cannot be trusted ({chain.message})")
+    seal = sealed.get(doc_id)
+    if seal is None:
+        log.warning("%s has no seal in the audit trail: this renewal seals it", doc_id, extra={"doc_id": doc_id})
+        return None
+    return str(seal.detail[SEAL_KEY])

@@ -13,10 +13,10 @@ their segments, and exactly one wins; the other gets :class:`ChainConflict`, re-
 a fork that Object Lock would then make permanent.) Zero-padded seqs make key order equal seq order, so the
 head is the last line of the greatest key.
 
-With ``retention_days`` every segment is written under Object Lock COMPLIANCE until now + that many days,
-in the same PUT. A locked version can be neither deleted nor shortened; an overwrite or a delete without a
-version id only adds a new current version / delete marker, which :func:`read_all` then sees (and the chain
-check reports) and :func:`segment_history` exposes.
+Every segment is written under the Object Lock retention the store's policy gives (COMPLIANCE for
+``s3.retention_days``, :mod:`pipeline.archive.retention`), in the same PUT. A locked version can be neither
+deleted nor shortened; an overwrite or a delete without a version id only adds a new current version / delete
+marker, which :func:`read_all` then sees (and the chain check reports) and :func:`segment_history` exposes.
 """
 
 from __future__ import annotations
@@ -25,10 +25,8 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from minio import Minio
-from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
 from minio.retention import Retention
 
@@ -68,16 +66,14 @@ def encode_segment(events: list[AuditEvent]) -> bytes:
     return "".join(event_line(e) + "\n" for e in events).encode("utf-8")
 
 
-def append(client: Minio, bucket: str, events: list[AuditEvent], retention_days: int | None = None) -> str:
-    """Write one new segment (put-if-absent). Returns its key. Raises :class:`ChainConflict` when a segment
-    already starts at ``events[0].seq`` — unless it holds exactly these bytes (our own earlier attempt whose
-    response was lost), which counts as success."""
+def append(client: Minio, bucket: str, events: list[AuditEvent], retention: Retention | None = None,
+           legal_hold: bool = False) -> str:
+    """Write one new segment (put-if-absent, under ``retention``). Returns its key. Raises
+    :class:`ChainConflict` when a segment already starts at ``events[0].seq`` — unless it holds exactly these
+    bytes (our own earlier attempt whose response was lost), which counts as success."""
     data = encode_segment(events)
     key = segment_key(events[0].seq)
-    headers: dict[str, str] = {}
-    if retention_days is not None:
-        until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=retention_days)
-        headers = lock_headers(Retention(COMPLIANCE, until), legal_hold=False)
+    headers = lock_headers(retention, legal_hold)
     with s3_errors(f"appending audit segment {key}"):
         try:
             put_bytes_if_absent(client, bucket, key, data, CONTENT_TYPE, headers)

@@ -1,5 +1,6 @@
 """Quarantine: a bad input kept byte for byte under ``quarantine/<batch>/<name>`` with its reason in
-``<name>.reason.json`` (reason, details, time, checksum), so nothing that arrived is ever lost."""
+``<name>.reason.json`` (reason, details, time, checksum), so nothing that arrived is ever lost. Both are
+written under the store's Object Lock retention (roles ``quarantine`` and ``quarantine/reason.json``)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from minio import Minio
 from pipeline.archive import layout
 from pipeline.archive.client import iter_object
 from pipeline.archive.fixity import sha256_file
-from pipeline.archive.retention import RetentionPolicy
+from pipeline.archive.retention import QUARANTINE, QUARANTINE_REASON, RetentionPolicy
 from pipeline.core.record import nfc, utcnow
 
-ROLE = "quarantine"
+ROLE = QUARANTINE
 
 
 def put(client: Minio, bucket: str, batch: str, name: str, source: Path | None, reason: str,
@@ -36,8 +37,9 @@ def put(client: Minio, bucket: str, batch: str, name: str, source: Path | None, 
                            legal_hold=retention.legal_hold_for(None, ROLE))
     data = json.dumps(entry, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     client.put_object(bucket, key + layout.REASON_SUFFIX, io.BytesIO(data), len(data),
-                      content_type="application/json", retention=retention.retention_for(None, ROLE),
-                      legal_hold=retention.legal_hold_for(None, ROLE))
+                      content_type="application/json",
+                      retention=retention.retention_for(None, QUARANTINE_REASON),
+                      legal_hold=retention.legal_hold_for(None, QUARANTINE_REASON))
     return key
 
 

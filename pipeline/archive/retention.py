@@ -1,19 +1,39 @@
-"""Retention hooks: where S3 Object Lock retention and legal holds will plug in (roadmap).
+"""Object Lock retention: WORM from the first write.
 
-Today the archive writes with :class:`NoRetention`, so objects carry no lock of their own. The retention
-issue supplies a policy (retention schedule per record class, COMPLIANCE by default, legal holds) and
-passes it to ``ArchiveStore(s3, retention=...)``; every object write asks the policy, per document and
-object role (``archive.pdf``, ``original/<file>``, ``text/0001.txt``, ``metadata.json``,
-``quarantine``), for the lock to set in the same PUT. Nothing else in the store needs to change.
+Every object the archive writes — a document's originals, ``archive.pdf``, page texts and ``metadata.json``
+(and the new versions a timestamp renewal writes), quarantined inputs and their ``reason.json``, audit
+segments — asks the store's :class:`RetentionPolicy`, per document and object role, for the lock to set IN
+THE SAME PUT. A locked version can be neither deleted nor have its retention shortened or switched to
+GOVERNANCE, not even with the application's own keys: the storage refuses (S3 ``AccessDenied``). An
+overwrite or a delete without a version id only adds a new version or a delete marker; the locked version
+stays readable by its version id.
+
+:class:`MinimumRetention` is the policy today: COMPLIANCE until now + ``s3.retention_days`` (default 3653
+days, ten years) for every object. It is the ONE place to change when the retention schedule sets a period
+per record class (``record.metadata.classification``, ``record.metadata.doc_type``) or legal holds: the store
+and the audit log only pass ``(record, role)`` and write what the policy answers.
+
+:class:`NoRetention` writes without a lock. Nothing in production uses it (the store defaults to
+:func:`policy_for` its settings); it exists for code that must write to a bucket without Object Lock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from minio.commonconfig import COMPLIANCE
 from minio.retention import Retention
 
 from pipeline.core.record import DocumentRecord
+from pipeline.core.settings import S3Settings
+
+# Object roles without a document path of their own (document roles are ``archive.pdf``, ``metadata.json``,
+# ``original/<file>``, ``text/0001.txt``: see pipeline.archive.layout).
+QUARANTINE = "quarantine"  # a quarantined input, byte for byte
+QUARANTINE_REASON = "quarantine/reason.json"  # its reason
+AUDIT = "audit"  # an audit trail segment
 
 
 class RetentionPolicy(Protocol):
@@ -26,11 +46,45 @@ class RetentionPolicy(Protocol):
         ...
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MinimumRetention:
+    """COMPLIANCE mode until now + ``days`` for every object (whole seconds: S3 dates carry no fractions);
+    no legal hold. ``clock`` is for tests."""
+
+    mode = COMPLIANCE
+
+    def __init__(self, days: int, clock: Callable[[], datetime] = _now) -> None:
+        if days < 1:
+            raise ValueError(f"retention must be at least one day, not {days}")
+        self.days = days
+        self.clock = clock
+
+    def retain_until(self) -> datetime:
+        return self.clock().astimezone(UTC).replace(microsecond=0) + timedelta(days=self.days)
+
+    def retention_for(self, record: DocumentRecord | None, role: str) -> Retention:
+        return Retention(self.mode, self.retain_until())
+
+    def legal_hold_for(self, record: DocumentRecord | None, role: str) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"MinimumRetention({self.mode}, {self.days} days)"
+
+
 class NoRetention:
-    """The default: no per-object lock (a bucket default retention, if any, still applies)."""
+    """No per-object lock (a bucket default retention, if any, still applies). Never the default."""
 
     def retention_for(self, record: DocumentRecord | None, role: str) -> Retention | None:
         return None
 
     def legal_hold_for(self, record: DocumentRecord | None, role: str) -> bool:
         return False
+
+
+def policy_for(s3: S3Settings) -> RetentionPolicy:
+    """The retention every archive store writes with: COMPLIANCE for ``s3.retention_days``."""
+    return MinimumRetention(s3.retention_days)

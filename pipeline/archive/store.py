@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import mimetypes
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from pipeline.archive.client import (
 )
 from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import sha256_chunks, sha256_file
-from pipeline.archive.retention import NoRetention, RetentionPolicy
+from pipeline.archive.retention import AUDIT, RetentionPolicy, policy_for
 from pipeline.core.audit import AuditEvent, UnreadableEvent
 from pipeline.core.record import Artefact, DocumentRecord, Event, PageInfo, nfc, utcnow
 from pipeline.core.settings import S3Settings
@@ -46,18 +47,33 @@ def pdf_metadata(record: DocumentRecord, sha256: str) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
+def metadata_bytes(record: DocumentRecord) -> bytes:
+    """The exact bytes stored as ``metadata.json`` for this record."""
+    return record.to_json().encode("utf-8")
+
+
+def metadata_sha256(record: DocumentRecord) -> str:
+    """SHA-256 of :func:`metadata_bytes`: the hash sealed into the audit trail at ingest and renewal."""
+    return hashlib.sha256(metadata_bytes(record)).hexdigest()
+
+
 class ArchiveStore:
     """One bucket; per document ``original/*``, ``text/NNNN.txt``, ``archive.pdf``, then
-    ``metadata.json`` (the commit point). Plain S3 APIs only, so MinIO works unchanged."""
+    ``metadata.json`` (the commit point). Plain S3 APIs only, so MinIO works unchanged.
+
+    Every object is written under the Object Lock retention of ``retention`` (default: COMPLIANCE for
+    ``s3.retention_days``, :func:`pipeline.archive.retention.policy_for`), in the same PUT."""
 
     def __init__(self, s3: S3Settings, retention: RetentionPolicy | None = None) -> None:
         self.settings = s3
         self.bucket = s3.bucket
         self.client = make_client(s3)
-        self.retention: RetentionPolicy = retention or NoRetention()
+        self.retention: RetentionPolicy = retention or policy_for(s3)
 
     # ---- bucket ----------------------------------------------------------------------------------
     def ensure_bucket(self) -> None:
+        """Create the bucket (versioning + Object Lock) if needed; raises ArchiveError for a bucket without
+        Object Lock, where no locked object could be written."""
         ensure_bucket(self.client, self.bucket, self.settings.region)
 
     def bucket_status(self) -> dict[str, Any]:
@@ -128,7 +144,7 @@ class ArchiveStore:
     def _commit(self, record: DocumentRecord) -> DocumentRecord:
         """Write metadata.json only if absent: of two concurrent writers of one document exactly one
         commits; the other gets the committed record back."""
-        data = record.to_json().encode("utf-8")
+        data = metadata_bytes(record)
         headers = lock_headers(self.retention.retention_for(record, layout.METADATA),
                                self.retention.legal_hold_for(record, layout.METADATA))
         try:
@@ -140,15 +156,35 @@ class ArchiveStore:
             raise
         return record
 
-    def replace_archive_pdf(self, doc_id: str, archive_pdf: Path, event: Event) -> DocumentRecord:
+    def replace_archive_pdf(self, doc_id: str, archive_pdf: Path, event: Event,
+                            expected_metadata_sha256: str | None = None,
+                            expected_pdf_sha256: str | None = None) -> DocumentRecord:
         """Store a new version of a committed document's archive.pdf (e.g. a renewed document timestamp)
-        and then a new version of metadata.json with the new checksum and the event. Earlier versions stay
-        in the versioned bucket."""
-        record = self.get_record(doc_id).model_copy(deep=True)
+        and then a new version of metadata.json with the new checksum and the event, both locked like the
+        first ones. Earlier versions stay (locked) in the versioned bucket. The caller seals
+        :func:`metadata_sha256` of the returned record into the audit trail.
+
+        Nothing is written (ArchiveError) unless the stored metadata.json has the SHA-256
+        ``expected_metadata_sha256`` (its seal) and records archive.pdf as ``expected_pdf_sha256`` (the file
+        the new one was made from), when given: a renewal must never re-seal a tampered document."""
+        with s3_errors(f"reading metadata.json of {doc_id}"):
+            data = self.get_bytes(layout.metadata_key(doc_id))
+        actual = hashlib.sha256(data).hexdigest()
+        if expected_metadata_sha256 is not None and actual != expected_metadata_sha256:
+            raise ArchiveError(f"metadata.json of {doc_id} (SHA-256 {actual}) does not match its seal "
+                               f"{expected_metadata_sha256}: not replaced")
+        try:
+            record = DocumentRecord.from_json(data)
+        except ValueError as exc:
+            raise ArchiveError(f"metadata.json of {doc_id} is unreadable: {exc}") from exc
+        current = record.artefacts[layout.ARCHIVE_PDF].sha256
+        if expected_pdf_sha256 is not None and current != expected_pdf_sha256:
+            raise ArchiveError(f"archive.pdf of {doc_id} (SHA-256 {expected_pdf_sha256}) is not the one its "
+                               f"metadata.json records ({current}): not replaced")
         with s3_errors(f"replacing archive.pdf of {doc_id}"):
             self._put_file(record, layout.ARCHIVE_PDF, archive_pdf, "application/pdf", pdf=True)
             record.events.append(event)
-            data = record.to_json().encode("utf-8")
+            data = metadata_bytes(record)
             self._put_bytes(record, layout.METADATA, layout.metadata_key(doc_id), data, "application/json")
         return record
 
@@ -203,11 +239,15 @@ class ArchiveStore:
         return [self.get_bytes(k).decode("utf-8") for k in keys]
 
     # ---- fixity ----------------------------------------------------------------------------------
-    def verify_fixity(self, doc_id: str) -> list[str]:
-        """Re-hash every artefact listed in metadata.json (current version). Problems, [] if intact."""
-        record = self.get_record(doc_id)
+    def verify_fixity(self, doc_id: str, record: DocumentRecord | None = None,
+                      skip: frozenset[str] = frozenset()) -> list[str]:
+        """Re-hash every artefact listed in metadata.json (current version; or in ``record``, already read),
+        except the roles in ``skip``. Problems, [] if intact."""
+        record = record or self.get_record(doc_id)
         problems: list[str] = []
         for role, artefact in sorted(record.artefacts.items()):
+            if role in skip:
+                continue
             try:
                 with s3_errors(f"reading {artefact.key}"):
                     sha, size = sha256_chunks(iter_object(self.client, self.bucket, artefact.key))
@@ -252,9 +292,11 @@ class ArchiveStore:
                     if o.object_name == key]
 
     # ---- audit trail (segments under audit/, see pipeline.archive.audit_log) ---------------------------
-    def append_audit(self, events: list[AuditEvent], retention_days: int | None = None) -> str:
-        """Write one audit segment (put-if-absent); raises audit_log.ChainConflict if another writer won."""
-        return audit_log.append(self.client, self.bucket, events, retention_days)
+    def append_audit(self, events: list[AuditEvent]) -> str:
+        """Write one audit segment (put-if-absent, locked by the retention policy); raises
+        audit_log.ChainConflict if another writer won."""
+        return audit_log.append(self.client, self.bucket, events, self.retention.retention_for(None, AUDIT),
+                                self.retention.legal_hold_for(None, AUDIT))
 
     def audit_head(self, known: AuditEvent | None = None) -> AuditEvent | None:
         """The last audit event (``known``, a cached head, narrows the listing)."""

@@ -2,22 +2,33 @@
 
 Queues: ``ocr`` (OCR, PDF/A, signing, storage; prefork, one process per core) and ``index`` (the single
 index writer; run it with concurrency 1 in production — the search package also locks its writer).
+
+Workers trust no message (:mod:`pipeline.app.messages`): each task takes one envelope signed with
+``redis.message_key`` and verifies it before anything else; a worker without the key does not start.
+Only the submitter, the process task (its own outcome, for the index task) and beat sign messages.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
+import ssl
+import sys
 from typing import Any
 
 from celery import Celery, Task, chain
+from celery.beat import BeatLazyFunc
 from celery.result import AsyncResult
+from celery.signals import worker_init
 
 from pipeline.app.context import Context
-from pipeline.app.process import FAILED, DocumentOutcome, item_from_dict
+from pipeline.app.messages import DOC_ID, MessageRefused, open_message, refuse, sign_message
+from pipeline.app.process import FAILED, DocumentOutcome
 from pipeline.core.actor import SYSTEM
+from pipeline.core.secrets import scrub_environment
 from pipeline.core.settings import Settings, load_settings
 
+os.umask(0o077)  # work files hold classified pages: the owner's only
+scrub_environment()  # secrets stay in this process: OCRmyPDF, Ghostscript, Tesseract never inherit them
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # measured: 9.1 CPU s/page without it, 1.9 with it
 
 app = Celery("archive")
@@ -46,8 +57,18 @@ def configure(settings: Settings | None = None) -> Settings:
     global _settings, _context
     _settings = settings or load_settings()
     _context = None
+    # Re-configured in one process (tests, another home): forget connections to the previous broker.
+    # Celery caches the producer pool and the result backend; close() drops the pool, the backend
+    # cache has no public reset.
+    app.close()
+    app._backend_cache = None
+    app._local.backend = None
     app.conf.broker_url = _settings.redis.url
     app.conf.result_backend = _settings.redis.url
+    if _settings.redis.tls:
+        tls = {"ssl_cert_reqs": ssl.CERT_REQUIRED, "ssl_ca_certs": _settings.redis.ca_file or None}
+        app.conf.broker_use_ssl = tls
+        app.conf.redis_backend_use_ssl = tls
     return _settings
 
 
@@ -70,24 +91,75 @@ def context() -> Context:
 configure()
 
 
-@app.task(bind=True, name="archive.process_document")
-def process_document_task(self: Task, item: dict[str, Any], batch_id: str, batch: str, received_at: str,
-                          actor: str = "") -> dict[str, Any]:
+PROCESS, INDEX, RENEW = "archive.process_document", "archive.index_document", "archive.renew_timestamps"
+
+
+def message_key() -> str:
+    return current_settings().redis.message_key
+
+
+def require_message_key(settings: Settings) -> None:
+    """A worker without the key could verify no message: it refuses to start (one line)."""
+    if not settings.redis.message_key:
+        raise RuntimeError("redis.message_key is not set: a worker verifies every task message with it and "
+                           "would accept none (`archive services up` generates it; or set "
+                           "ARCHIVE_REDIS__MESSAGE_KEY or <home>/secrets/redis.message_key)")
+
+
+def _verified(task: Task, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Every task starts here: the signed arguments, or the message is refused (logged, audited, raised)."""
+    try:
+        return open_message(message_key(), name, args, kwargs)
+    except MessageRefused as exc:
+        refuse(context(), name, task.request.id, exc.reason, args, kwargs)
+        raise
+
+
+@worker_init.connect
+def _refuse_to_start_without_key(**_: Any) -> None:
+    """Also for a worker started with ``celery -A pipeline.entry.worker worker`` instead of `archive worker`."""
+    try:
+        require_message_key(current_settings())
+    except RuntimeError as exc:
+        sys.stderr.write(f"archive: error: {exc}\n")
+        raise SystemExit(1) from None
+
+
+@app.task(bind=True, name=PROCESS, throws=(MessageRefused,))
+def process_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """One signed message ``{item, batch_id, batch, received_at, actor}``: archive the document; returns the
+    outcome signed for the index task."""
     from pipeline.app.archiving import archive_document
+    from pipeline.app.messages import admitted_document
+
+    fields = _verified(self, PROCESS, args, kwargs)
 
     def progress(stage: str) -> None:
         if self.request.id:
             self.update_state(state="PROGRESS", meta={"stage": stage})
 
-    outcome, _record, _texts = archive_document(context(), actor or SYSTEM.name, batch_id, batch,
-                                                datetime.fromisoformat(received_at), item_from_dict(item),
-                                                progress=progress)
-    return outcome.to_dict()
+    ctx = context()
+    try:
+        with admitted_document(ctx, fields) as doc:
+            outcome, _record, _texts = archive_document(ctx, doc.actor.name, doc.batch_id, doc.batch,
+                                                        doc.received_at, doc.item, progress=progress)
+    except MessageRefused as exc:
+        refuse(ctx, PROCESS, self.request.id, exc.reason, args, kwargs)
+        raise
+    return sign_message(message_key(), INDEX, {"outcome": outcome.to_dict()})
 
 
-@app.task(bind=True, name="archive.index_document", max_retries=5)
-def index_document_task(self: Task, outcome: dict[str, Any]) -> dict[str, Any]:
+@app.task(bind=True, name=INDEX, max_retries=5, throws=(MessageRefused,))
+def index_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Index an archived document, reading it back from storage (the system of record)."""
+    fields = _verified(self, INDEX, args, kwargs)
+    try:
+        outcome = DocumentOutcome(**fields["outcome"]).to_dict()
+        if outcome["status"] == "archived" and not DOC_ID.match(str(outcome["id"])):
+            raise TypeError("malformed document id")
+    except (KeyError, TypeError):
+        refuse(context(), INDEX, self.request.id, "outcome: missing or malformed", args, kwargs)
+        raise MessageRefused("outcome: missing or malformed") from None
     if outcome.get("status") != "archived":
         return outcome
     from pipeline.app.indexing import index_archived
@@ -103,22 +175,38 @@ def index_document_task(self: Task, outcome: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-@app.task(name="archive.renew_timestamps")
-def renew_timestamps_task(within_days: int | None = None) -> dict[str, Any]:
-    """Periodic (Celery beat, daily): fresh document timestamps on B-LTA documents nearing expiry."""
+@app.task(bind=True, name=RENEW, throws=(MessageRefused,))
+def renew_timestamps_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Periodic (Celery beat, daily): fresh document timestamps on B-LTA documents nearing expiry.
+    One signed message ``{within_days}`` (none: ``sign.renewal_within_days``)."""
+    from pipeline.app.messages import checked_days
     from pipeline.app.renewal import renew_timestamps
 
+    fields = _verified(self, RENEW, args, kwargs)
+    try:
+        within_days = checked_days(fields)
+    except MessageRefused as exc:
+        refuse(context(), RENEW, self.request.id, exc.reason, args, kwargs)
+        raise
     return renew_timestamps(context(), SYSTEM, within_days).to_dict()
 
 
+def renewal_message(within_days: int | None = None) -> dict[str, Any]:
+    """A signed renew_timestamps message, signed when sent (beat evaluates it at every run)."""
+    return sign_message(message_key(), RENEW, {"within_days": within_days})
+
+
 app.conf.beat_schedule = {
-    "renew-document-timestamps": {"task": "archive.renew_timestamps", "schedule": 24 * 3600.0},
+    "renew-document-timestamps": {"task": RENEW, "schedule": 24 * 3600.0,
+                                  "args": (BeatLazyFunc(renewal_message),)},
 }
 
 
 def submit_document(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> AsyncResult:
-    return chain(process_document_task.s(item, batch_id, batch, received_at, actor),
-                 index_document_task.s()).apply_async()
+    """Sign the document's message and send it (then the index task, fed by the worker's signed outcome)."""
+    message = sign_message(message_key(), PROCESS, {"item": item, "batch_id": batch_id, "batch": batch,
+                                                    "received_at": received_at, "actor": actor})
+    return chain(process_document_task.s(message), index_document_task.s()).apply_async()
 
 
 def current_stage(result: AsyncResult) -> str:
@@ -146,5 +234,5 @@ def require_worker(timeout_s: float = 5.0) -> None:
     replies = app.control.ping(timeout=timeout_s, limit=1)  # limit: answer at the first reply, not after 5 s
     if not replies:
         raise RuntimeError("no Celery worker answers on the broker "
-                           f"{current_settings().redis.url}: start one with `archive worker` "
+                           f"{current_settings().redis.display_url}: start one with `archive worker` "
                            "(or ingest with --local)")

@@ -62,9 +62,10 @@ class SignPolicy:
     stamp_margin: float = 18.0
     stamp_font: Path | None = None  # TTF with Vietnamese glyphs; None: DejaVu Sans from Debian
     utc_offset_hours: int = 7  # Vietnam time (+07:00) for the visible signing time
-    # When responders are unreachable: "soft-fail" lets B-B/B-T sign after the local expiry check;
-    # B-LT/B-LTA always need revocation data and fail hard.
-    revocation_mode: str = "soft-fail"
+    # The signer's revocation status must be established before signing, at every level: "hard-fail"
+    # (an OCSP/CRL answer is required wherever the chain names a source) or "require" (an answer for
+    # every certificate). There is no soft-fail: unreachable responders mean no signature.
+    revocation_mode: str = "hard-fail"
     # TEST PKI certificates (every subject says "TEST") sign only where the configuration says so.
     allow_test_material: bool = True
 
@@ -83,11 +84,21 @@ class SignatureInfo:
     timestamped: bool = False
 
 
+STATUS_VALID, STATUS_INVALID, STATUS_INDETERMINATE = "valid", "invalid", "indeterminate"
+REVOCATION_UNCHECKED = "revocation could not be checked"  # in the problem line of an indeterminate signature
+
+
 @dataclass
 class VerificationReport:
-    """Outcome of checking every signature of a PDF; ``valid`` is the single bottom line."""
+    """Outcome of checking every signature of a PDF; ``valid`` is the single bottom line.
+
+    ``status`` says why it is not valid: "invalid" (broken, altered, untrusted, revoked, …) or
+    "indeterminate" (everything checks except the signer's revocation status, which could not be
+    established: no OCSP/CRL answer and no embedded revocation data covering the signer).
+    """
 
     valid: bool = False
+    status: str = STATUS_INVALID  # "valid", "invalid" or "indeterminate"
     intact: bool = False
     trusted: bool = False
     covers_whole_document: bool = False
@@ -100,7 +111,7 @@ class VerificationReport:
     signatures: int = 0
     timestamp_valid: bool | None = None  # None: no signature timestamp present
     timestamp_at: datetime | None = None
-    revocation: str = ""  # "good", "revoked", "unknown"
+    revocation: str = ""  # "good (…)", "revoked", "unknown: …" (see status "indeterminate")
     trust_anchor: str = ""
     chain: list[str] = field(default_factory=list)
     document_timestamps: int = 0
@@ -116,7 +127,7 @@ class VerificationReport:
 
         when = self.signed_at.astimezone(VN_TZ).isoformat() if self.signed_at else "-"
         lines = [
-            f"{'VALID' if self.valid else 'INVALID'}  PAdES {self.level or '-'}  PDF/A {self.pdfa or 'none'}",
+            f"{self.status.upper()}  PAdES {self.level or '-'}  PDF/A {self.pdfa or 'none'}",
             f"signer       {self.signer or '-'}",
             f"signed at    {when}",
             f"trust anchor {self.trust_anchor or '-'}",

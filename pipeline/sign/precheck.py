@@ -1,7 +1,11 @@
-"""Refuse to sign with a certificate that is expired, not yet valid, revoked or untrusted.
+"""Refuse to sign with a certificate that is expired, not yet valid, revoked or untrusted, or whose
+revocation status cannot be established right now.
 
 pyHanko only checks the signer when it must collect revocation data (B-LT and up); the archive wants
-the same refusal at every level, with a one-line reason.
+the same refusal at every level, with a one-line reason. Revocation is checked hard: when the
+certificate (or a CA of its chain) names an OCSP responder or a CRL and none answers, the archive
+does not sign ("hard-fail"; "require" also refuses certificates that name no revocation source).
+There is no soft-fail: it would sign with a revoked certificate whenever the responders are down.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pyhanko.keys import load_certs_from_pemder
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
     ExpiredError,
+    InsufficientRevinfoError,
     InvalidCertificateError,
     PathBuildingError,
     PathValidationError,
@@ -24,6 +29,7 @@ from pyhanko_certvalidator.errors import (
 from .model import SigningError
 
 SIGNER_KEY_USAGE = {"non_repudiation"}  # pyHanko's default for PAdES signers and validators
+REVOCATION_MODES = ("hard-fail", "require")  # the only ones signing accepts (see the module docstring)
 
 
 def load_roots(paths: list[Path] | tuple[Path, ...]) -> list[x509.Certificate]:
@@ -35,7 +41,12 @@ def load_roots(paths: list[Path] | tuple[Path, ...]) -> list[x509.Certificate]:
 
 def signer_roots(cert: x509.Certificate, others: list[x509.Certificate]) -> list[x509.Certificate]:
     """Self-signed certificates of the signer's own chain: enough to check expiry and revocation."""
-    return [c for c in others if c.self_signed and c.dump() != cert.dump()]
+    return [c for c in others if _self_signed(c) and c.dump() != cert.dump()]
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    """asn1crypto answers "no" or "maybe" (both truthy strings): "maybe" is issuer == subject."""
+    return cert.self_signed != "no"
 
 
 def describe(cert: x509.Certificate) -> str:
@@ -52,15 +63,49 @@ def check_validity_period(cert: x509.Certificate, now: datetime | None = None) -
         raise SigningError(f"signer certificate not valid before {not_before.isoformat()}: {describe(cert)}")
 
 
+def revocation_mode(mode: str) -> str:
+    """The configured mode, refused unless it is one that never signs without a revocation answer."""
+    if mode not in REVOCATION_MODES:
+        raise SigningError(
+            f"revocation mode {mode!r} is not allowed: use hard-fail or require "
+            "(signing without a revocation answer could use a revoked certificate)"
+        )
+    return mode
+
+
 def build_context(
-    roots: list[x509.Certificate], others: list[x509.Certificate], *, hard_fail: bool
+    roots: list[x509.Certificate], others: list[x509.Certificate], *, hard_fail: bool = True, mode: str = ""
 ) -> ValidationContext:
+    """A fetching validation context; ``mode`` ("hard-fail" or "require") wins over ``hard_fail``."""
     return ValidationContext(
         trust_roots=roots,
         other_certs=others,
         allow_fetching=True,
-        revocation_mode="hard-fail" if hard_fail else "soft-fail",
+        revocation_mode=revocation_mode(mode) if mode else ("hard-fail" if hard_fail else "soft-fail"),
     )
+
+
+def revocation_sources(certs: list[x509.Certificate]) -> list[str]:
+    """The OCSP and CRL URLs named by ``certs`` (signer first), for a message the operator can act on."""
+    urls: list[str] = []
+    for cert in certs:
+        for url in [*cert.ocsp_urls, *(u for dp in cert.crl_distribution_points for u in _dp_urls(dp))]:
+            if url not in urls:
+                urls.append(url)
+    return urls
+
+
+def _dp_urls(dp) -> list[str]:
+    try:
+        return [dp.url] if dp.url else []
+    except Exception:  # a distribution point without a URI
+        return []
+
+
+def unavailable_message(cert: x509.Certificate, others: list[x509.Certificate], detail: str = "") -> str:
+    sources = revocation_sources([cert, *[c for c in others if not _self_signed(c)]])
+    where = f"no answer from {', '.join(sources)}" if sources else (detail or "no revocation source answered")
+    return f"cannot check whether the agency certificate is revoked: {where} (OCSP/CRL unreachable); not signing"
 
 
 def check_signer(cert: x509.Certificate, context: ValidationContext, others: list[x509.Certificate]) -> None:
@@ -70,7 +115,9 @@ def check_signer(cert: x509.Certificate, context: ValidationContext, others: lis
     try:
         asyncio.run(_validate(validator, context))
     except RevokedError as exc:
-        raise SigningError(f"signer certificate is revoked: {describe(cert)}") from exc
+        raise SigningError(f"the agency certificate is revoked, not signing: {describe(cert)}") from exc
+    except InsufficientRevinfoError as exc:
+        raise SigningError(unavailable_message(cert, others, _first_line(exc))) from exc
     except ExpiredError as exc:
         raise SigningError(f"signer certificate (or its chain) is expired: {describe(cert)}") from exc
     except PathBuildingError as exc:
@@ -86,3 +133,8 @@ async def _validate(validator: CertificateValidator, context: ValidationContext)
         await validator.async_validate_usage(SIGNER_KEY_USAGE)
     finally:
         await context.aclose()  # release the HTTP session inside the loop that opened it
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""

@@ -1,10 +1,18 @@
-"""Check what unsigned later revisions (e.g. a B-LT file's DSS update) did to the XMP metadata.
+"""Check what unsigned later revisions (e.g. a B-LT file's DSS update) did to the XMP metadata,
+the document information dictionary (/Info) and the document structure, and what lies after the end.
 
 pyHanko's difference analysis accepts metadata and catalog updates after a signature, and pyHanko
 itself rewrites the XMP (xmp:ModifyDate) when it adds a DSS. Anything else changed there, such as
 the PDF/A claim, the title or a catalog entry, is tampering that no signature covers. What stays
 unprotectable in an unsigned revision: the new xmp:ModifyDate value and the trailer's second /ID
 (both change by design); B-LTA covers them with its document timestamp.
+
+pyHanko ignores the /Info dictionary altogether, so an update that rewrites the /Info object in place
+(same object number, new title) passed as "covers the whole document". Its contents are compared
+here, resolved in each revision. pyHanko's own later revisions (DSS, document timestamps, renewal)
+rewrite /Info too, but only to bump /ModDate (volatile, like xmp:ModifyDate) and to append its name
+to /Producer ("…; pyHanko 0.38.0"); nothing else may change. Bytes after the last revision's
+``%%EOF`` (beyond end-of-line whitespace) belong to no revision and no signature: also a finding.
 """
 
 from __future__ import annotations
@@ -68,6 +76,90 @@ def _plain(obj, depth: int = 0):
     if isinstance(obj, generic.ArrayObject):
         return tuple(_plain(obj.raw_get(i), depth + 1) for i in range(len(obj)))
     return (type(obj).__name__, str(obj))
+
+
+def _resolved(resolver, obj, depth: int = 0):
+    """A comparable form of ``obj`` with every reference resolved in the revision of ``resolver``."""
+    import hashlib
+
+    from pyhanko.pdf_utils import generic
+
+    if depth > 20:
+        return "..."
+    if isinstance(obj, generic.IndirectObject):
+        return _resolved(resolver, resolver(obj.reference), depth + 1)
+    if isinstance(obj, generic.StreamObject):
+        entries = _resolved(resolver, generic.DictionaryObject(obj), depth + 1)
+        return ("stream", entries, hashlib.sha256(obj.encoded_data or b"").hexdigest())
+    if isinstance(obj, generic.DictionaryObject):
+        return tuple(sorted((str(k), _resolved(resolver, obj.raw_get(k), depth + 1)) for k in obj))
+    if isinstance(obj, generic.ArrayObject):
+        return tuple(_resolved(resolver, obj.raw_get(i), depth + 1) for i in range(len(obj)))
+    if isinstance(obj, generic.TextStringObject):
+        return ("string", str(obj))
+    if isinstance(obj, generic.ByteStringObject):
+        return ("bytes", bytes(obj))
+    return (type(obj).__name__, str(obj))
+
+
+def unsigned_info_problems(reader: PdfFileReader, last_signed_revision: int) -> list[str]:
+    """The document information dictionary must read the same after the last signature as it did
+    when signed: compared by contents (resolved in each revision), not only by its reference."""
+    final = reader.xrefs.total_revisions - 1
+    if final <= last_signed_revision:
+        return []
+    try:
+        old_resolver = reader.get_historical_resolver(last_signed_revision)
+        new_resolver = reader.get_historical_resolver(final)
+        old = _deref(old_resolver, old_resolver.trailer_view, "/Info")
+        new = _deref(new_resolver, new_resolver.trailer_view, "/Info")
+        before = dict(_resolved(old_resolver, old)) if old is not None else {}
+        after = dict(_resolved(new_resolver, new)) if new is not None else {}
+    except Exception as exc:
+        return [f"the document information dictionary (/Info) after the last signature cannot be read: "
+                f"{type(exc).__name__}"]
+    changed = sorted(
+        k
+        for k in set(before) | set(after)
+        if k not in VOLATILE_INFO and before.get(k) != after.get(k) and not _producer_appended(before, after, k)
+    )
+    if not changed:
+        return []
+    return [f"the document information dictionary (/Info) changed after the last signature: {', '.join(changed)}"]
+
+
+VOLATILE_INFO = {"/ModDate"}  # pyHanko sets it on every incremental update it writes
+PYHANKO_PRODUCER = re.compile(r"; pyHanko [0-9][0-9A-Za-z.+-]*")
+
+
+def _producer_appended(before: dict, after: dict, key: str) -> bool:
+    """pyHanko appends "; pyHanko <version>" to /Producer when its own name is missing (a newer version)."""
+    if key != "/Producer" or not (before.get(key, (None,))[0] == after.get(key, (None,))[0] == "string"):
+        return False
+    old, new = before[key][1], after[key][1]
+    return new.startswith(old) and PYHANKO_PRODUCER.fullmatch(new[len(old) :]) is not None
+
+
+PDF_WHITESPACE = b"\x00\t\n\x0c\r "  # PDF 32000-1 §7.2.2
+END_OF_REVISION = re.compile(rb"startxref\s+\d+\s*%%EOF")
+
+
+def trailing_bytes_problems(reader: PdfFileReader, data: bytes) -> list[str]:
+    """Nothing but whitespace may follow the ``startxref … %%EOF`` that ends the last revision."""
+    end = None
+    try:
+        final = reader.xrefs.total_revisions - 1
+        match = END_OF_REVISION.search(data, reader.xrefs.get_xref_container_info(final).end_location)
+        end = match.end() if match else None
+    except Exception:
+        end = None
+    if end is None:
+        marker = data.rfind(b"%%EOF")
+        end = marker + len(b"%%EOF") if marker >= 0 else len(data)
+    extra = data[end:].strip(PDF_WHITESPACE)
+    if not extra:
+        return []
+    return [f"{len(data) - end} bytes were appended after the last %%EOF: no signature covers them"]
 
 
 def _deref(resolver, container, key: str):

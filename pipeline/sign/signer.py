@@ -13,7 +13,7 @@ import os
 import tempfile
 import unicodedata
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from asn1crypto import x509
@@ -26,7 +26,14 @@ from pyhanko_certvalidator import ValidationContext
 
 from .keys import open_signer
 from .model import LEVELS, SignatureInfo, SignerConfig, SigningError, SignPolicy
-from .precheck import build_context, check_signer, check_validity_period, load_roots, signer_roots
+from .precheck import (
+    build_context,
+    check_signer,
+    check_validity_period,
+    load_roots,
+    revocation_mode,
+    signer_roots,
+)
 from .versions import tool_versions
 
 
@@ -60,15 +67,18 @@ def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> 
     """Sign ``src`` into ``dst`` (written atomically) and return the facts for the document record.
 
     Raises :class:`SigningError` with a one-line reason when the key cannot be used, the signer
-    certificate is expired/revoked/untrusted, the TSA or revocation sources fail at B-T and up, or the
-    input is not a PDF pyHanko can update.
+    certificate is expired/revoked/untrusted or its revocation status cannot be established (at every
+    level: the responders must answer), the TSA fails at B-T and up, or the input is not a PDF pyHanko
+    can update. Local problems (input, key, seal) are reported before any responder is asked.
     """
     src, dst = Path(src), Path(dst)
     level = normalise_level(policy.level)
+    mode = revocation_mode(policy.revocation_mode)
     if level != "B-B" and not policy.tsa_url:
         raise SigningError(f"PAdES {level} needs a time-stamping authority (tsa_url)")
     if not src.is_file():
         raise SigningError(f"input PDF not found: {src}")
+    _check_input(src, policy.field_name)
     long_term = level in ("B-LT", "B-LTA")
     with open_signer(signer) as key:
         cert = key.signing_cert
@@ -79,19 +89,18 @@ def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> 
                                "configuration written by `archive cert init-test` may sign with it")
         others = [c for c in key.cert_registry if c.dump() != cert.dump()]
         roots = load_roots(policy.trust_roots) if policy.trust_roots else signer_roots(cert, others)
-        hard_fail = long_term or policy.revocation_mode == "hard-fail"
-        if roots:
-            check_signer(cert, build_context(roots, others, hard_fail=hard_fail), others)
-        elif long_term:
-            raise SigningError(f"PAdES {level} needs the signer's trust anchors (trust_roots)")
-        else:
-            check_validity_period(cert)
-        signing_context = build_context(roots, others, hard_fail=True) if long_term else None
-        tz = timezone(timedelta(hours=policy.utc_offset_hours))
-        signed_at = datetime.now(tz).replace(microsecond=0)
         if policy.visible and not policy.agency_name:
             policy = replace(policy, agency_name=agency_from_certificate(cert))
-        pdf_signer = _pdf_signer(key, policy, level, signing_context, signed_at, src)
+        appearance = _appearance(src, policy)
+        check_validity_period(cert)
+        if not roots:
+            raise SigningError("cannot check whether the agency certificate is revoked: no trust anchor for its "
+                               "chain (sign.trust_roots); not signing")
+        check_signer(cert, build_context(roots, others, mode=mode), others)
+        signing_context = build_context(roots, others, mode=mode) if long_term else None
+        tz = timezone(timedelta(hours=policy.utc_offset_hours))
+        signed_at = datetime.now(tz).replace(microsecond=0)
+        pdf_signer = _pdf_signer(key, policy, level, signing_context, appearance)
         _write_signed(src, dst, pdf_signer, signing_context, signed_at, policy)
     return SignatureInfo(
         level=level,
@@ -105,13 +114,33 @@ def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> 
     )
 
 
+def _check_input(src: Path, field_name: str) -> None:
+    """The input must be a PDF pyHanko can update, without a signature in our field already."""
+    try:
+        with src.open("rb") as inf:
+            reader = IncrementalPdfFileWriter(inf, strict=False).prev
+            _refuse_existing_field(reader, field_name)
+    except SigningError:
+        raise
+    except Exception as exc:
+        raise SigningError(f"cannot read {src.name} as PDF: {_one_line(exc)}") from exc
+
+
+def _appearance(src: Path, policy: SignPolicy) -> tuple[object | None, fields.SigFieldSpec]:
+    """The Decree 30 stamp (style, field) for a visible signature; an invisible field otherwise."""
+    if not policy.visible:
+        return None, fields.SigFieldSpec(sig_field_name=policy.field_name)
+    from .stamp import decree30_appearance
+
+    return decree30_appearance(src, policy, datetime.now(UTC))  # the time is a text parameter
+
+
 def _pdf_signer(
     key: signers.Signer,
     policy: SignPolicy,
     level: str,
     context: ValidationContext | None,
-    signed_at: datetime,
-    src: Path,
+    appearance: tuple[object | None, fields.SigFieldSpec],
 ) -> signers.PdfSigner:
     meta = signers.PdfSignatureMetadata(
         field_name=policy.field_name,
@@ -124,13 +153,7 @@ def _pdf_signer(
         use_pades_lta=level == "B-LTA",
     )
     timestamper = HTTPTimeStamper(policy.tsa_url, timeout=15) if level != "B-B" else None
-    stamp_style, field_spec = None, None
-    if policy.visible:
-        from .stamp import decree30_appearance
-
-        stamp_style, field_spec = decree30_appearance(src, policy, signed_at)
-    else:
-        field_spec = fields.SigFieldSpec(sig_field_name=policy.field_name)
+    stamp_style, field_spec = appearance
     return signers.PdfSigner(
         meta, signer=key, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
     )

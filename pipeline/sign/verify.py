@@ -5,6 +5,11 @@ offline at the time of the signature timestamp using only the data embedded in t
 hard-fail). The offline pass is the LTV answer: can this file still be validated when the
 certificates have expired and the responders are gone? Either pass being trusted makes the
 signature trusted, so an archived B-LT/B-LTA file stays valid after its certificate expires.
+
+A soft-fail "trusted" does not prove the signer was not revoked: when the offline pass does not
+cover the signer, a third pass asks again in hard-fail mode (now, online if allowed, with the
+revocation data embedded in the file and in the CMS). If that cannot establish the revocation status,
+the report is "indeterminate" (not valid), never "valid".
 """
 
 from __future__ import annotations
@@ -21,21 +26,33 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import (
     DocumentSecurityStore,
     EmbeddedPdfSignature,
-    validate_pdf_signature,
     validate_pdf_timestamp,
 )
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 
 from pipeline.tools import qpdf
 from pipeline.tools.run import ToolError
 
 from .cmscheck import contents_problems, dss_problems
-from .model import VN_TZ, SigningError, VerificationReport
+from .model import (
+    REVOCATION_UNCHECKED,
+    STATUS_INDETERMINATE,
+    STATUS_INVALID,
+    STATUS_VALID,
+    VN_TZ,
+    SigningError,
+    VerificationReport,
+)
 from .pdfa import pdfa_claim
 from .precheck import load_roots
-from .revisions import unsigned_metadata_problems, unsigned_structure_problems
+from .revisions import (
+    trailing_bytes_problems,
+    unsigned_info_problems,
+    unsigned_metadata_problems,
+    unsigned_structure_problems,
+)
+from .revocation import REVOKED, UNKNOWN, revocation_check, revocation_summary, validate, validation_context
 from .signer import subject_rfc4514
 
 
@@ -48,11 +65,6 @@ def _dss(reader: PdfFileReader, report: VerificationReport) -> DocumentSecurityS
         report.problems.append(f"the document security store cannot be read: {_first_line(exc)}")
         report.dss_damaged = True
         return None
-
-
-def _context(roots: list[x509.Certificate], dss: DocumentSecurityStore | None, **kwargs) -> ValidationContext:
-    kwargs = {"trust_roots": roots, **kwargs}
-    return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
 
 
 def _covers(status) -> bool:
@@ -86,7 +98,7 @@ def verify_pdf(
     report = _verify(Path(path), trust_roots, online)
     if expected_sha256 is not None and report.sha256 != expected_sha256.lower():
         report.problems.append("SHA-256 differs from the stored checksum")
-        report.checksum_ok, report.valid = False, False
+        report.checksum_ok, report.valid, report.status = False, False, STATUS_INVALID
     elif expected_sha256 is not None:
         report.checksum_ok = True
     return report
@@ -107,6 +119,7 @@ def _verify(path: Path, trust_roots: list[Path], online: bool) -> VerificationRe
         _verify_signatures(data, roots, online, report)
     except Exception as exc:  # a damaged file can fail anywhere inside pyHanko/asn1crypto: a finding
         report.valid = report.intact = False
+        report.status = STATUS_INVALID
         report.problems.append(f"the file is damaged or altered: {type(exc).__name__}: {_first_line(exc)}")
     return report
 
@@ -144,11 +157,18 @@ def _verify_signatures(data: bytes, roots: list[x509.Certificate], online: bool,
     contents = [bytes(s.sig_object["/Contents"]) for s in embedded]
     metadata_damage = unsigned_metadata_problems(reader, last_signed)
     metadata_damage += unsigned_structure_problems(reader, last_signed, contents)
-    report.problems.extend(metadata_damage)
+    uncovered = unsigned_info_problems(reader, last_signed) + trailing_bytes_problems(reader, data)
+    if uncovered:  # bytes or document information that no signature covers: the file is not what was signed
+        report.covers_whole_document = False
+    report.problems.extend(metadata_damage + uncovered)
     structure = qpdf_problems(data)
     report.problems.extend(structure)
-    if dss_damage or metadata_damage or structure or report.dss_damaged:
+    if dss_damage or metadata_damage or uncovered or structure or report.dss_damaged:
         report.valid = False
+    # Everything else holds but a signer's revocation status is unknown (_check_signature said so): indeterminate.
+    undetermined = report.status == STATUS_INDETERMINATE
+    report.status = STATUS_INVALID if not report.valid else STATUS_INDETERMINATE if undetermined else STATUS_VALID
+    report.valid = report.status == STATUS_VALID
 
 
 def qpdf_problems(data: bytes) -> list[str]:
@@ -185,10 +205,6 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else ""
 
 
-def _validate(sig: EmbeddedPdfSignature, context: ValidationContext) -> PdfSignatureStatus:
-    return validate_pdf_signature(sig, signer_validation_context=context)
-
-
 def _check_signature(
     sig: EmbeddedPdfSignature,
     roots: list[x509.Certificate],
@@ -198,7 +214,7 @@ def _check_signature(
 ) -> bool:
     name = sig.field_name
     try:
-        status = _validate(sig, _context(roots, dss, allow_fetching=online, revocation_mode="soft-fail"))
+        status = validate(sig, validation_context(roots, dss, allow_fetching=online, revocation_mode="soft-fail"))
     except Exception as exc:  # corrupted files fail anywhere inside pyHanko: all mean invalid
         report.problems.append(
             f"signature {name!r} cannot be validated, the file is damaged or altered: {_first_line(exc)}"
@@ -215,6 +231,10 @@ def _check_signature(
     ts_ok = ts is None or bool(ts.intact and ts.valid and ts.trusted)
     # Revoked now but proven good at the timestamp time from embedded data: signed before revocation.
     revoked = status.revoked and not (ltv_status is not None and ltv_status.trusted)
+    checked = revocation_check(sig, status, ltv_status, roots, dss, online)
+    if checked == REVOKED:
+        revoked = True
+    unknown = checked == UNKNOWN and trusted and not revoked
     if first:
         report.intact, report.covers_whole_document, report.trusted = intact, covers, trusted
         report.signer = subject_rfc4514(status.signing_cert)
@@ -227,7 +247,7 @@ def _check_signature(
         if path is not None:
             report.chain = [c.subject.human_friendly for c in path.iter_certs(include_root=True)]
             report.trust_anchor = report.chain[0] if report.chain else ""
-        report.revocation = _revocation(status, ltv_status)
+        report.revocation = revocation_summary(status, ltv_status, checked)
     else:
         report.intact &= intact
         report.covers_whole_document &= covers
@@ -243,6 +263,13 @@ def _check_signature(
         report.problems.append(f"signature {name!r}: signer not trusted ({why})")
     if not ts_ok:
         report.problems.append(f"signature {name!r}: its timestamp is not valid or not trusted")
+    if unknown:
+        report.status = STATUS_INDETERMINATE
+        report.problems.append(
+            f"signature {name!r}: {REVOCATION_UNCHECKED}: no OCSP/CRL answer "
+            f"({'responders unreachable' if online else 'offline check'}) and no embedded revocation data "
+            "covers the signer certificate"
+        )
     return intact and covers and trusted and ts_ok and not revoked
 
 
@@ -258,24 +285,12 @@ def _ltv_status(
         return None
     moment: datetime = ts.timestamp
     try:
-        context = _context(
+        context = validation_context(
             roots, dss, allow_fetching=False, revocation_mode="hard-fail", moment=moment, retroactive_revinfo=True
         )
-        return _validate(sig, context)
+        return validate(sig, context)
     except Exception:
         return None
-
-
-def _revocation(status: PdfSignatureStatus, ltv_status: PdfSignatureStatus | None) -> str:
-    if ltv_status is not None and ltv_status.trusted:
-        if status.revoked:
-            return "revoked after signing; good at the timestamp time (embedded revocation data)"
-        return "good (embedded revocation data)"
-    if status.revoked or (ltv_status is not None and ltv_status.revoked):
-        return "revoked"
-    if status.trusted:
-        return "not revoked (checked when reachable)"
-    return "unknown"
 
 
 def _check_doc_timestamp(
@@ -287,7 +302,7 @@ def _check_doc_timestamp(
 ) -> bool:
     try:
         status = validate_pdf_timestamp(
-            ts, validation_context=_context(roots, dss, allow_fetching=online, revocation_mode="soft-fail")
+            ts, validation_context=validation_context(roots, dss, allow_fetching=online, revocation_mode="soft-fail")
         )
     except Exception as exc:  # corrupted files fail anywhere inside pyHanko: all mean invalid
         report.problems.append(

@@ -1,5 +1,6 @@
 """Application-layer fixtures: a real S3 server (session), a fresh bucket, SQLite catalog and home per module,
-the TEST PKI (B-B: no responders needed), and a small batch ingested in-process with a `Tuyệt mật` document."""
+the TEST PKI with its OCSP/CRL responders running (signing needs a revocation answer, at B-B too), and a small
+batch ingested in-process with a `Tuyệt mật` document."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,22 +38,26 @@ class Home:
 
 
 @pytest.fixture(scope="module")
-def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Home:
+def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     from pipeline.devtools import init_test_pki
+    from pipeline.devtools.responders import Responders
     from pipeline.devtools.testconfig import use_test_pki
+    from tests.sign.helpers import free_port
 
     root = tmp_path_factory.mktemp("app-home")
     settings = load_settings(root, environ={})
     settings.s3 = s3_server.s3.model_copy(update={"bucket": f"app-{uuid.uuid4().hex[:10]}"})
     settings.s3.manage_local = False
-    use_test_pki(settings, init_test_pki(root / "pki"))
+    pki = init_test_pki(root / "pki", port=free_port())
+    use_test_pki(settings, pki)
     settings.sign.level = "B-B"
     settings.sign.tsa_url = ""
     settings.executor = "local"
     write_settings(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env.update({"ARCHIVE_HOME": str(root), "OMP_THREAD_LIMIT": "1"})
-    return Home(load_settings(root, environ={}), env)
+    with Responders(pki.directory):
+        yield Home(load_settings(root, environ={}), env)
 
 
 @pytest.fixture(scope="module")

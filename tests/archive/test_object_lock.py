@@ -1,11 +1,14 @@
-"""What this SeaweedFS supports of S3 versioning and Object Lock, through the plain S3 API (minio SDK).
+"""What this SeaweedFS supports of S3 versioning and Object Lock, through the plain S3 API (minio SDK), and the
+archive's own use of it: every object written under COMPLIANCE retention for ``s3.retention_days`` by default.
 
-These pin the facts the retention issue will build on; if a SeaweedFS upgrade changes them, they fail.
+These pin the facts the retention work builds on; if a SeaweedFS upgrade changes them, they fail. (The attacks
+with the application's own keys are in tests/security/test_worm.py.)
 """
 
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,10 +18,11 @@ from minio.error import S3Error
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import Retention
 
-from pipeline.archive import ArchiveStore
-from pipeline.core.record import DocumentRecord
-from pipeline.core.settings import Settings
-from tests.archive.helpers import make_inputs
+from pipeline.archive import ArchiveError, ArchiveStore
+from pipeline.archive.retention import MinimumRetention, policy_for
+from pipeline.core.record import DocumentRecord, Event
+from pipeline.core.settings import S3Settings, Settings
+from tests.archive.helpers import make_inputs, make_pdf
 
 
 def test_bucket_has_versioning_and_object_lock(store: ArchiveStore) -> None:
@@ -26,7 +30,76 @@ def test_bucket_has_versioning_and_object_lock(store: ArchiveStore) -> None:
     status = store.bucket_status()
     assert status["versioning"] == "Enabled"
     assert status["object_lock"] is True
-    assert status["default_retention"] is None  # retention is the retention issue's business
+    assert status["default_retention"] is None  # no bucket default: every PUT carries its own lock
+
+
+def _locked_for(store: ArchiveStore, key: str, days: int, version_id: str | None = None) -> None:
+    retention = store.client.get_object_retention(store.bucket, key, version_id=version_id)
+    assert retention is not None and retention.mode == COMPLIANCE, key
+    left = retention.retain_until_date - datetime.now(UTC)
+    assert timedelta(days=days) - timedelta(minutes=10) < left <= timedelta(days=days), (key, left)
+
+
+def test_default_policy_locks_every_object_compliance(s3_server: Settings, tmp_path: Path) -> None:
+    """No policy given: the store still writes every object under COMPLIANCE for s3.retention_days — the
+    originals, the texts, archive.pdf, the conditional metadata.json commit, a renewal's new versions and
+    quarantine entries (audit segments: tests/audit/test_trail.py)."""
+    s3 = s3_server.s3.model_copy(update={"bucket": f"worm-{uuid.uuid4().hex[:10]}", "retention_days": 30})
+    store = ArchiveStore(s3)
+    assert isinstance(store.retention, MinimumRetention) and store.retention.days == 30
+    store.ensure_bucket()
+    inputs = make_inputs(tmp_path, "worm-default")
+    stored = store.store_document(inputs.record, inputs.originals, inputs.pdf, inputs.texts)
+    keys = [a.key for a in stored.artefacts.values()] + [f"documents/{stored.id}/metadata.json"]
+    assert len(keys) == 6  # two originals, two texts, archive.pdf, metadata.json
+    for key in keys:
+        _locked_for(store, key, 30)
+
+    renewed = make_pdf(tmp_path / "renewed.pdf", "renewed")
+    event = Event(stage="renew-timestamp", started_at=datetime.now(UTC), finished_at=datetime.now(UTC))
+    store.replace_archive_pdf(stored.id, renewed, event)
+    for key in (stored.artefacts["archive.pdf"].key, f"documents/{stored.id}/metadata.json"):
+        versions = store.object_versions(key)
+        assert len(versions) == 2
+        for version in versions:
+            _locked_for(store, key, 30, version["version_id"])
+
+    bad = tmp_path / "hỏng.pdf"
+    bad.write_bytes(b"%PDF-1.7 broken")
+    key = store.quarantine("lô-worm", "hỏng.pdf", bad, "hỏng")
+    _locked_for(store, key, 30)
+    _locked_for(store, key + ".reason.json", 30)
+
+
+def test_retention_policy_is_one_place() -> None:
+    """The configured minimum (ten years by default) in COMPLIANCE mode, whole seconds, for any role."""
+    assert S3Settings().retention_days == 3653
+    now = datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC)
+    policy = policy_for(S3Settings(retention_days=3653))
+    assert isinstance(policy, MinimumRetention)
+    policy.clock = lambda: now
+    for role in ("archive.pdf", "metadata.json", "original/trang1.png", "text/0001.txt", "quarantine", "audit"):
+        retention = policy.retention_for(None, role)
+        assert retention.mode == COMPLIANCE
+        assert retention.retain_until_date == datetime(2036, 11, 29, 10, 0, 0, tzinfo=UTC)
+        assert policy.legal_hold_for(None, role) is False
+    with pytest.raises(ValueError):
+        MinimumRetention(0)
+
+
+def test_a_bucket_without_object_lock_is_refused(s3_server: Settings) -> None:
+    """Object Lock can only be chosen at creation: an old bucket without it cannot hold locked objects, so
+    the store says so instead of writing unprotected objects."""
+    name = f"nolock-{uuid.uuid4().hex[:10]}"
+    store = ArchiveStore(s3_server.s3.model_copy(update={"bucket": name}))
+    store.client.make_bucket(name)  # no Object Lock
+    with pytest.raises(ArchiveError, match=f"bucket {name} has no Object Lock"):
+        store.ensure_bucket()
+    assert store.bucket_status()["object_lock"] is False
+    with pytest.raises(S3Error) as refused:  # and the server itself refuses a locked PUT there
+        store.client.put_object(name, "x", io.BytesIO(b"x"), 1,
+                                retention=store.retention.retention_for(None, "archive.pdf"))
+    assert refused.value.code == "InvalidRequest"
 
 
 class _HoldEverything:

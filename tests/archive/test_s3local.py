@@ -1,5 +1,6 @@
 """The local S3 server manager on its own instance (not the session one): lifecycle, loopback-only
-listeners, credentials, JWT-protected filer, data surviving a restart."""
+listeners, credentials, mutual-TLS and JWT-protected filer, fail-closed TLS, data surviving a restart.
+(The attacks on the internals run for real in tests/security/.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from minio import Minio
 from minio.error import S3Error
 
 from pipeline.core.settings import Settings
+from pipeline.devtools.services import s3security
 from pipeline.devtools.services.s3local import S3ServerError, s3_status, start_s3, stop_s3
+from pipeline.devtools.services.s3security import client_tls
 from tests.conftest import s3_test_settings
 
 
@@ -115,20 +118,45 @@ def test_credentials_and_filer_jwt(own_instance: Settings) -> None:
     anonymous = fast.request("GET", f"http://{settings.s3.endpoint}/")
     assert anonymous.status == 403
 
-    # The filer only accepts reads and writes signed with the generated JWT keys.
+    # The filer's HTTP asks for our client certificate (mutual TLS), then for the generated JWTs.
     owner = Minio(settings.s3.endpoint, settings.s3.access_key, settings.s3.secret_key, secure=False)
     if not owner.bucket_exists("jwt-probe"):
         owner.make_bucket("jwt-probe")
     owner.put_object("jwt-probe", "secret.txt", io.BytesIO(b"classified"), 10)
-    filer = f"http://127.0.0.1:{settings.s3.filer_port}"
-    read = fast.request("GET", f"{filer}/buckets/jwt-probe/secret.txt")
+    config = settings.services_dir / "s3" / "config"
+    plain = fast.request("GET", f"http://127.0.0.1:{settings.s3.filer_port}/buckets/jwt-probe/secret.txt")
+    assert plain.status == 400 and b"HTTPS server" in plain.data and b"classified" not in plain.data
+    ours = urllib3.PoolManager(retries=urllib3.Retry(total=0), **client_tls(config))
+    filer = f"https://127.0.0.1:{settings.s3.filer_port}"
+    read = ours.request("GET", f"{filer}/buckets/jwt-probe/secret.txt")
     assert read.status == 401 and b"classified" not in read.data
-    resp = fast.request("POST", f"{filer}/sneaky/file.txt", fields={"file": ("file.txt", b"x")})
+    resp = ours.request("POST", f"{filer}/sneaky/file.txt", fields={"file": ("file.txt", b"x")})
     assert resp.status == 401, resp.data
-    security = (settings.services_dir / "s3" / "config" / "security.toml").read_text()
-    assert all(f"[{section}]" in security
-               for section in ("jwt.signing", "jwt.filer_signing", "jwt.filer_signing.read"))
-    assert oct((settings.services_dir / "s3" / "config" / "security.toml").stat().st_mode & 0o777) == "0o600"
+    security = (config / "security.toml").read_text()
+    assert all(f"[{section}]" in security for section in (
+        "jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read", "grpc",
+        "grpc.master", "grpc.volume", "grpc.filer", "grpc.s3", "grpc.admin", "grpc.worker", "grpc.client",
+        "https.master", "https.volume", "https.filer", "https.admin", "https.client"))
+    assert oct((config / "security.toml").stat().st_mode & 0o777) == "0o600"
+    tls = config / "tls"
+    assert oct(tls.stat().st_mode & 0o777) == "0o700"
+    assert {p.name for p in tls.iterdir()} >= {"ca.crt", "client.crt", "client.key", "master.key"}
+    assert "ca.key" not in {p.name for p in tls.iterdir()}  # the CA key is never written
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in tls.iterdir())
+
+
+def test_tls_that_fails_to_load_fails_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SeaweedFS serves plaintext gRPC when its TLS settings fail to load: start_s3 must refuse then."""
+    settings = s3_test_settings(tmp_path / "home")
+    original = s3security.security_toml
+    monkeypatch.setattr(s3security, "security_toml",
+                        lambda pki: original(pki).replace('max_version = "TLS 1.3"', 'max_version = "TLS 1.2"'))
+    try:
+        with pytest.raises(S3ServerError, match="could not load its TLS settings"):
+            start_s3(settings, timeout_s=30)
+        assert s3_status(settings)["running"] is False
+    finally:
+        stop_s3(settings)
 
 
 def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:

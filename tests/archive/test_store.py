@@ -6,13 +6,17 @@ import hashlib
 import io
 import os
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from minio.commonconfig import COMPLIANCE
 
 from pipeline.archive import ArchiveError, ArchiveStore, NotFoundError
 from pipeline.archive.layout import metadata_key
-from tests.archive.helpers import PAGE_TEXTS, TITLE, make_inputs, sha256_of
+from pipeline.archive.store import metadata_sha256
+from pipeline.core.record import Event
+from tests.archive.helpers import PAGE_TEXTS, TITLE, make_inputs, make_pdf, sha256_of
 
 
 def _prefix_keys(store: ArchiveStore, prefix: str) -> set[str]:
@@ -173,6 +177,33 @@ def test_large_original_streams_in_parts(store: ArchiveStore, tmp_path: Path) ->
     etag = store.client.stat_object(store.bucket, art.key).etag
     assert "-" in etag  # multipart ETag (<md5>-<parts>)
     assert store.verify_fixity(stored.id) == []
+    assert store.client.get_object_retention(store.bucket, art.key).mode == COMPLIANCE  # multipart is locked too
+
+
+def test_replace_archive_pdf_checks_the_seal_and_the_current_file(store: ArchiveStore, tmp_path: Path) -> None:
+    """What a renewal relies on: nothing is written unless metadata.json still has its sealed hash and records
+    the archive.pdf the new version was made from; the returned record hashes to the new metadata.json."""
+    inputs = make_inputs(tmp_path, "replace")
+    stored = store.store_document(inputs.record, inputs.originals, inputs.pdf, inputs.texts)
+    key = stored.artefacts["archive.pdf"].key
+    sealed = metadata_sha256(stored)
+    assert hashlib.sha256(store.get_bytes(metadata_key(stored.id))).hexdigest() == sealed
+    assert metadata_sha256(store.get_record(stored.id)) == sealed  # stable round trip (the lost-commit-race path)
+    renewed = make_pdf(tmp_path / "renewed.pdf", "renewed")
+    event = Event(stage="renew-timestamp", started_at=datetime.now(UTC), finished_at=datetime.now(UTC))
+
+    with pytest.raises(ArchiveError, match="does not match its seal"):
+        store.replace_archive_pdf(stored.id, renewed, event, expected_metadata_sha256="0" * 64)
+    with pytest.raises(ArchiveError, match=r"is not the one its metadata\.json records"):
+        store.replace_archive_pdf(stored.id, renewed, event, expected_metadata_sha256=sealed,
+                                  expected_pdf_sha256="f" * 64)
+    assert len(store.object_versions(key)) == 1  # refused before any write
+
+    updated = store.replace_archive_pdf(stored.id, renewed, event, expected_metadata_sha256=sealed,
+                                        expected_pdf_sha256=stored.artefacts["archive.pdf"].sha256)
+    assert updated.artefacts["archive.pdf"].sha256 == sha256_of(renewed)
+    assert hashlib.sha256(store.get_bytes(metadata_key(stored.id))).hexdigest() == metadata_sha256(updated)
+    assert len(store.object_versions(key)) == 2 and store.verify_fixity(stored.id) == []
 
 
 def test_missing_objects_raise_archive_error(store: ArchiveStore, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from minio.error import S3Error
 
 from pipeline.app.audit import AuditEntry, AuditTrail
 from pipeline.archive import ArchiveStore, audit_log
+from pipeline.archive.retention import MinimumRetention
 from pipeline.core.audit import AuditEvent, seal
 
 DOC = "5e2f" + "b" * 60
@@ -194,8 +195,16 @@ def test_overwritten_identical_copy_is_still_reported(store: ArchiveStore) -> No
     assert (report.kind, report.seq) == ("changed", 2) and "overwritten (2 versions)" in report.message
 
 
-def test_segments_are_locked_compliance(store: ArchiveStore) -> None:
-    events = write_chain(store, 3, retention_days=1)
+def test_segments_are_locked_compliance_for_the_configured_days(store: ArchiveStore) -> None:
+    write_chain(store, 1)  # the default policy: s3.retention_days (ten years)
+    retention = store.client.get_object_retention(store.bucket, audit_log.segment_key(1))
+    assert retention is not None and retention.mode == COMPLIANCE
+    days = store.settings.retention_days
+    assert timedelta(days=days) - timedelta(minutes=5) < retention.retain_until_date - datetime.now(UTC) \
+        <= timedelta(days=days)
+
+    store = ArchiveStore(store.settings, retention=MinimumRetention(1))  # the policy decides, nothing else
+    second, _third = write_chain(store, 2)
     key = audit_log.segment_key(2)
     retention = store.client.get_object_retention(store.bucket, key)
     assert retention is not None and retention.mode == COMPLIANCE
@@ -211,7 +220,7 @@ def test_segments_are_locked_compliance(store: ArchiveStore) -> None:
     overwrite(store, 2, edit_line(raw(store, 2), 0, actor="someone-else"))
     original = store.client.get_object(store.bucket, key, version_id=version)
     try:
-        assert audit_log.parse_event_line(original.read().splitlines()[0]) == events[1]
+        assert audit_log.parse_event_line(original.read().splitlines()[0]) == second
     finally:
         original.close()
         original.release_conn()

@@ -67,11 +67,13 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port = filer, master, volume
     settings.sign.responders_port = responders
     settings.services.local_worker = False  # this fixture runs its own worker, with 2 processes
+    # Workers read batches from the intake roots only: the tests' batches live in pytest's temporary folders.
+    settings.intake.roots = [str(tmp_path_factory.getbasetemp())]
     pki = init_test_pki(home / "pki", port=responders)
     write_settings(use_test_pki(settings, pki))
-    settings = load_settings(home, environ={})
+    services_up(load_settings(home, environ={}))
+    settings = load_settings(home, environ={})  # with the credentials `services up` generated
     inst = Instance(home, settings, env)
-    services_up(settings)
     log = home / "worker.log"
     with log.open("wb") as log_fh:
         worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", "2", "--loglevel", "info"], env=env,

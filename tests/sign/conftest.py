@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.devtools import init_test_pki
+from pipeline.devtools.responders import Responders
 from pipeline.sign import SignerConfig, SignPolicy, TestPki, sign_pdf
 from tests.sign.helpers import free_port, make_pdfa
 
@@ -30,12 +31,9 @@ def signer(pki: TestPki) -> SignerConfig:
 @pytest.fixture(scope="session")
 def signed_bb(tmp_path_factory: pytest.TempPathFactory, pki: TestPki, pdfa: Path, signer: SignerConfig):
     out = tmp_path_factory.mktemp("signed") / "b-b.pdf"
-    info = sign_pdf(
-        pdfa,
-        out,
-        signer,
-        SignPolicy(
-            reason="Số hóa từ bản giấy", location="Hà Nội", agency_name="Cơ quan Thử nghiệm", trust_roots=(pki.root_ca,)
-        ),
+    policy = SignPolicy(
+        reason="Số hóa từ bản giấy", location="Hà Nội", agency_name="Cơ quan Thử nghiệm", trust_roots=(pki.root_ca,)
     )
+    with Responders(pki.directory):  # signing needs a revocation answer, at B-B too
+        info = sign_pdf(pdfa, out, signer, policy)
     return out, info

@@ -51,3 +51,50 @@ def make_pdfa(path: Path, pages: int = 2) -> Path:
     raw.unlink()
     assert report.passed, report
     return path
+
+
+def rewrite_object(data: bytes, number: int, body: bytes) -> bytes:
+    """Append an unsigned incremental update that rewrites object ``number`` in place (same number, new
+    contents), the way a hex editor or a few lines of script would: a classic xref section whose trailer
+    repeats the last one's /Root, /Info and /ID and points back with /Prev."""
+    import re
+
+    root = re.findall(rb"/Root (\d+ \d+) R", data)[-1]  # the last trailer's entries are the last ones
+    info = re.findall(rb"/Info (\d+ \d+) R", data)[-1]
+    size = max(int(s) for s in re.findall(rb"/Size (\d+)", data))
+    ids = re.findall(rb"/ID\s*\[\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*\]", data)[-1]
+    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    head = data if data.endswith(b"\n") else data + b"\n"
+    obj = b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref_at = len(head) + len(obj)
+    xref = b"xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \n" % (number, len(head))
+    trailer = b"trailer\n<< /Size %d /Root %s R /Info %s R /ID [<%s><%s>] /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size,
+        root,
+        info,
+        ids[0],
+        ids[1],
+        prev,
+        xref_at,
+    )
+    return head + obj + xref + trailer
+
+
+def info_object_number(data: bytes) -> int:
+    """The object number the last trailer gives for /Info."""
+    import re
+
+    return int(re.findall(rb"/Info (\d+) \d+ R", data)[-1])
+
+
+def pyhanko_sign(src: Path, dst: Path, p12: Path, password: str, **meta) -> Path:
+    """Sign with pyHanko alone, without the archive's pre-checks: what any other tool could produce."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    key = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=password.encode())
+    with src.open("rb") as fh:
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        signature = signers.PdfSignatureMetadata(field_name="AgencySignature", md_algorithm="sha256", **meta)
+        dst.write_bytes(signers.PdfSigner(signature, key).sign_pdf(writer).getvalue())
+    return dst

@@ -14,6 +14,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from pipeline.devtools import pdfsig_check
+from pipeline.devtools.responders import Responders
 from pipeline.sign import (
     SignerConfig,
     SigningError,
@@ -27,8 +28,10 @@ from tests.sign.helpers import free_port
 
 def test_b_b_signature_validates_with_pyhanko_and_pdfsig(signed_bb, pki, tmp_path):
     out, info = signed_bb
-    report = verify_pdf(out, [pki.root_ca])
-    assert report.valid, report.problems
+    with Responders(pki.directory):  # a B-B signature carries no revocation data: the responders answer
+        report = verify_pdf(out, [pki.root_ca])
+    assert report.valid and report.status == "valid", report.problems
+    assert report.revocation == "good (checked now)"
     assert (report.intact, report.trusted, report.covers_whole_document) == (True, True, True)
     assert report.level == "B-B" and report.ltv is False
     assert "TEST" in report.signer and report.signer == info.signer_subject
@@ -173,7 +176,7 @@ def test_init_test_pki_reopens_an_existing_pki(pki):
 def test_failed_signing_leaves_no_file(pki, pdfa, tmp_path):
     out_dir = tmp_path / "out"
     policy = SignPolicy(level="B-T", tsa_url=f"http://127.0.0.1:{free_port()}/tsa", trust_roots=(pki.root_ca,))
-    with pytest.raises(SigningError, match="time-stamping authority failed"):
+    with Responders(pki.directory), pytest.raises(SigningError, match="time-stamping authority failed"):
         sign_pdf(pdfa, out_dir / "x.pdf", SignerConfig(pki.agency_p12, pki.password), policy)
     assert list(out_dir.iterdir()) == []  # neither the output nor a temporary file
 

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from pipeline.devtools import make_test_seal, pdfsig_check
+from pipeline.devtools.responders import Responders
 from pipeline.sign import SigningError, SignPolicy, sign_pdf, verify_pdf
 from pipeline.sign.pdfa import signed_pdfa_problems
 
@@ -34,7 +35,8 @@ def stamped(pki, pdfa, signer, tmp_path_factory):
     out = tmp_path_factory.mktemp("stamp") / "stamped.pdf"
     seal = make_test_seal(out.parent / "seal.png")
     policy = SignPolicy(visible=True, agency_name="UBND Tỉnh Thử Nghiệm", seal_png=seal, trust_roots=(pki.root_ca,))
-    return out, sign_pdf(pdfa, out, signer, policy)
+    with Responders(pki.directory):
+        return out, sign_pdf(pdfa, out, signer, policy)
 
 
 def test_seal_is_rendered_top_right_of_page_one(stamped, pdfa, tmp_path):
@@ -67,14 +69,16 @@ def test_stamped_file_stays_pdfa_and_valid(stamped, pki, tmp_path):
     rows = fonts.splitlines()[2:]
     assert rows and all(" yes " in row for row in rows), fonts  # every font embedded
     assert subprocess.run(["qpdf", "--check", str(out)], capture_output=True).returncode == 0
-    assert verify_pdf(out, [pki.root_ca]).valid
+    with Responders(pki.directory):
+        assert verify_pdf(out, [pki.root_ca]).valid
     result = pdfsig_check(out, [pki.root_ca], tmp_path / "nss")
     assert result.valid and result.trusted, result.output
 
 
-def test_stamp_falls_back_to_the_certificate_organisation(pdfa, signer, tmp_path):
+def test_stamp_falls_back_to_the_certificate_organisation(pki, pdfa, signer, tmp_path):
     out = tmp_path / "x.pdf"
-    sign_pdf(pdfa, out, signer, SignPolicy(visible=True, seal_png=make_test_seal(tmp_path / "seal.png")))
+    with Responders(pki.directory):
+        sign_pdf(pdfa, out, signer, SignPolicy(visible=True, seal_png=make_test_seal(tmp_path / "seal.png")))
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(out), "-"], capture_output=True, text=True).stdout
     assert "Cơ quan Lưu trữ Thử nghiệm" in text  # O= of the TEST agency certificate
 

@@ -83,17 +83,19 @@ def test_changed_pdfa_claim_after_signing_is_reported(b_lt_file, pki, tmp_path):
 
 
 def test_stored_checksum_is_compared(signed_bb, pki):
-    good = verify_pdf(signed_bb[0], [pki.root_ca], expected_sha256=None)
-    assert good.checksum_ok is None
-    same = verify_pdf(signed_bb[0], [pki.root_ca], expected_sha256=good.sha256.upper())
-    assert same.valid and same.checksum_ok is True
-    other = verify_pdf(signed_bb[0], [pki.root_ca], expected_sha256="0" * 64)
-    assert not other.valid and other.checksum_ok is False
+    with Responders(pki.directory):
+        good = verify_pdf(signed_bb[0], [pki.root_ca], expected_sha256=None)
+        assert good.checksum_ok is None
+        same = verify_pdf(signed_bb[0], [pki.root_ca], expected_sha256=good.sha256.upper())
+        assert same.valid and same.checksum_ok is True
+    other = verify_pdf(signed_bb[0], [pki.root_ca], expected_sha256="0" * 64)  # offline and altered: invalid
+    assert not other.valid and other.checksum_ok is False and other.status == "invalid"
     assert "SHA-256 differs from the stored checksum" in other.problems
 
 
 def test_summary_fits_one_screen(signed_bb, pki):
-    text = verify_pdf(signed_bb[0], [pki.root_ca]).summary()
+    with Responders(pki.directory):
+        text = verify_pdf(signed_bb[0], [pki.root_ca]).summary()
     lines = text.splitlines()
     assert lines[0].startswith("VALID  PAdES B-B  PDF/A 2B") and len(lines) <= 24
     assert "+07:00" in text and "TEST" in text

@@ -5,16 +5,18 @@ Production uses MinIO; this machine cannot run the MinIO server, so local runs a
 
     s3, filer, master, volume (from ``settings.s3``), each one's gRPC port at +10000, and the admin
     component that ``mini`` always starts (UI off; we never use it) on two ports the OS picks free at
-    start (or ``s3.admin_port`` / +10000 if the settings grow that field).
+    start (or ``s3.admin_port`` and +10000).
 
 Every port is passed explicitly, so SeaweedFS defaults never leak in and two instances with different
 ports do not collide. WebDAV, Iceberg and Lance listeners are switched off, telemetry is off.
 (``weed server -filer -s3`` avoids the admin ports but hangs on SIGTERM and takes ~20 s to re-elect
 its raft leader on restart; ``mini`` restarts in about a second and stops cleanly.)
 
-Everything lives under ``ARCHIVE_HOME``: data in ``services/s3/data``, generated configuration (S3
-identities, ``security.toml`` with JWT keys) in ``services/s3/config`` (the process runs there because
-SeaweedFS reads ``./security.toml`` first), pid file in ``services/s3``, log in ``logs/s3.log``.
+Everything lives under ``ARCHIVE_HOME``, owner-only: data in ``services/s3/data``, generated
+configuration (S3 identities; ``security.toml``: JWT keys and the mutual-TLS PKI that lock every internal
+port, see ``s3security``) in ``services/s3/config`` (weed runs there: it reads ``./security.toml``
+first), pid file in ``services/s3``, log in ``logs/s3.log``, SeaweedFS's own logs in ``logs/seaweedfs``
+(not ``/tmp``). The server runs with umask 077; see ``s3security`` for the one file it chmods itself.
 The server is daemonized (own session), so it outlives the CLI process that started it.
 """
 
@@ -23,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -43,10 +44,18 @@ from pipeline.devtools.services.procs import (
     _is_loopback,
     _os_free_port,
     _signal_group,
-    _write_private,
     alive,
     file_lock,
     split_endpoint,
+)
+from pipeline.devtools.services.s3security import (
+    insecure_fallbacks,
+    master_has_room,
+    private_dir,
+    tighten,
+    touch_private,
+    write_private,
+    write_security,
 )
 
 GRPC_OFFSET = 10000  # SeaweedFS convention; we still pass every gRPC port explicitly.
@@ -77,6 +86,22 @@ class _Layout:
     @property
     def ports_file(self) -> Path:
         return self.root / "ports.json"
+
+    @property
+    def glog_dir(self) -> Path:
+        """SeaweedFS's own log files (glog writes them to world-readable /tmp files by default)."""
+        return self.log_file.parent / "seaweedfs"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "manage.lock"
+
+    def make_private(self, settings: Settings, *, dirs: bool = True) -> None:
+        """The lock file (0600) and, with ``dirs``, all our directories: 0700, parents up to the home too."""
+        extra = (self.data, self.config, self.log_file.parent, self.glog_dir) if dirs else ()
+        for directory in (settings.services_dir, self.root, *extra):
+            private_dir(directory)
+        touch_private(self.lock_file)
 
 
 def admin_ports(s3: S3Settings) -> tuple[int, int]:
@@ -135,21 +160,8 @@ def s3_healthy(s3: S3Settings) -> bool:
         return False
 
 
-def _volume_server_joined(s3: S3Settings) -> bool:
-    """S3 answers before the volume server has registered with the master; writes fail until then
-    ("Not enough data nodes found"). The master's topology says when there is room to write."""
-    url = f"http://127.0.0.1:{s3.master_port}/dir/status"
-    try:
-        resp = urllib3.request("GET", url, timeout=urllib3.Timeout(connect=1.0, read=3.0),
-                               retries=False)
-        topology = json.loads(resp.data).get("Topology") or {}
-        return resp.status == 200 and int(topology.get("Max") or 0) > 0
-    except (urllib3.exceptions.HTTPError, OSError, ValueError):
-        return False
-
-
-def _ready(s3: S3Settings) -> bool:
-    return s3_healthy(s3) and _volume_server_joined(s3)
+def _ready(s3: S3Settings, layout: _Layout) -> bool:
+    return s3_healthy(s3) and master_has_room(s3.master_port, layout.config)
 
 
 # ---- process bookkeeping ---------------------------------------------------------------------------
@@ -190,33 +202,21 @@ def _log_tail(layout: _Layout, lines: int = 15) -> str:
 
 
 def _write_config(settings: Settings, layout: _Layout) -> tuple[Path, Path]:
-    """S3 identities (our one admin identity) and security.toml (fresh JWT keys on every start)."""
-    layout.config.mkdir(parents=True, exist_ok=True)
-    layout.config.chmod(0o700)
+    """S3 identities (our one admin identity) and security.toml: fresh JWT keys and a fresh mutual-TLS
+    PKI on every start (see ``s3security`` for why fresh)."""
     identities = {"identities": [{
         "name": "archive",
         "credentials": [{"accessKey": settings.s3.access_key, "secretKey": settings.s3.secret_key}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }]}
-    ident_path = layout.config / "s3-identities.json"
-    _write_private(ident_path, json.dumps(identities, indent=2))
-    # Keys only need to agree inside the one process; SeaweedFS wants >= 16 bytes.
-    security = "\n".join([
-        "# Generated by pipeline.devtools.services.s3local on every start; do not edit.",
-        "[jwt.signing]", f'key = "{secrets.token_hex(32)}"', "expires_after_seconds = 10",
-        "[jwt.filer_signing]", f'key = "{secrets.token_hex(32)}"', "expires_after_seconds = 10",
-        "[jwt.filer_signing.read]", f'key = "{secrets.token_hex(32)}"', "expires_after_seconds = 10",
-        "[access]", "ui = false", "",
-    ])
-    sec_path = layout.config / "security.toml"
-    _write_private(sec_path, security)
-    return ident_path, sec_path
+    ident_path = write_private(layout.config / "s3-identities.json", json.dumps(identities, indent=2))
+    return ident_path, write_security(layout.config).security_toml
 
 
 def _command(weed: Path, layout: _Layout, ports: _Ports, identities: Path) -> list[str]:
     p = ports.all()
     return [
-        str(weed), "mini",
+        str(weed), f"-logdir={layout.glog_dir}", "mini",
         f"-dir={layout.data}",
         "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-master.port={p['master']}", f"-master.port.grpc={p['master.grpc']}",
@@ -239,7 +239,8 @@ def _command(weed: Path, layout: _Layout, ports: _Ports, identities: Path) -> li
 def start_s3(settings: Settings, timeout_s: float = 60) -> None:
     """Start the local S3 server unless it already runs and answers. Returns once S3 answers."""
     layout = _Layout.of(settings)
-    with file_lock(layout.root / "manage.lock"):
+    layout.make_private(settings)
+    with file_lock(layout.lock_file):
         _start(settings, layout, timeout_s)
 
 
@@ -254,7 +255,7 @@ def _start(settings: Settings, layout: _Layout, timeout_s: float) -> None:
     if len(set(ports.all().values())) != len(ports.all()):
         raise S3ServerError(f"S3 ports overlap (gRPC = port + {GRPC_OFFSET}): {ports.all()}")
     deadline = time.monotonic() + timeout_s
-    pid = _running_pid(layout)
+    pid, spawned, offset = _running_pid(layout), False, 0
     if pid is None:
         _remove_unix_sockets(layout)  # leftovers of a server that died without `stop`
         layout.pid_file.unlink(missing_ok=True)
@@ -264,9 +265,16 @@ def _start(settings: Settings, layout: _Layout, timeout_s: float) -> None:
         busy = _busy_ports(ports.all())
         if busy:
             raise S3ServerError(f"cannot start the S3 server: ports in use on 127.0.0.1: {', '.join(busy)}")
+        offset = layout.log_file.stat().st_size if layout.log_file.exists() else 0
         pid = _spawn(settings, layout, ports)
+        spawned = True
     while time.monotonic() < deadline:
-        if _ready(settings.s3):
+        ready = _ready(settings.s3, layout)
+        if spawned and (fallbacks := insecure_fallbacks(layout.log_file, offset)):
+            _stop(layout)  # SeaweedFS falls back to plaintext when TLS settings fail: fail closed
+            raise S3ServerError(f"the S3 server could not load its TLS settings: {fallbacks[0]}")
+        if ready:
+            tighten(layout.data)  # SeaweedFS 4.48 fchmods each volume's .vif to 0644, umask or not
             return
         if not _alive(pid):
             layout.pid_file.unlink(missing_ok=True)
@@ -279,39 +287,52 @@ def _start(settings: Settings, layout: _Layout, timeout_s: float) -> None:
 
 def _spawn(settings: Settings, layout: _Layout, ports: _Ports) -> int:
     weed = find_weed()
-    layout.data.mkdir(parents=True, exist_ok=True)
-    layout.log_file.parent.mkdir(parents=True, exist_ok=True)
+    if not (settings.s3.access_key and settings.s3.secret_key):
+        raise S3ServerError("s3.access_key / s3.secret_key are not set: the local S3 server never runs "
+                            "without credentials (`archive services up` generates them)")
+    layout.make_private(settings)
+    for path in (layout.root, layout.glog_dir):  # files of homes made before the umask below
+        tighten(path)
     identities, _security = _write_config(settings, layout)
     # Only our generated security.toml may configure the server: drop inherited WEED_* overrides.
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEED_")}
-    with layout.log_file.open("ab") as log:
+    fd = os.open(layout.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "ab") as log:
         log.write(f"\n==== start {time.strftime('%Y-%m-%dT%H:%M:%S%z')} ====\n".encode())
         log.flush()
         proc = subprocess.Popen(
             _command(weed, layout, ports, identities), cwd=layout.config, env=env,
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True,
+            umask=0o077,  # volumes, filer store, logs, unix sockets: owner-only
         )
     _children[proc.pid] = proc
-    layout.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
-    layout.ports_file.write_text(json.dumps(ports.all(), indent=2), encoding="utf-8")
+    write_private(layout.pid_file, f"{proc.pid}\n")
+    write_private(layout.ports_file, json.dumps(ports.all(), indent=2))
     return proc.pid
 
 
 def stop_s3(settings: Settings) -> None:
     """Stop the local S3 server if it runs (SIGTERM, then SIGKILL after a grace period)."""
     layout = _Layout.of(settings)
-    with file_lock(layout.root / "manage.lock"):
-        pid = _running_pid(layout)
-        if pid is not None:
-            _signal_group(pid, signal.SIGTERM)
-            if not _wait_gone(pid, STOP_GRACE_S):
-                _signal_group(pid, signal.SIGKILL)
-                if not _wait_gone(pid, 10):
-                    raise S3ServerError(f"the S3 server (pid {pid}) did not stop")
-            _remove_unix_sockets(layout)
-        layout.pid_file.unlink(missing_ok=True)
-        layout.ports_file.unlink(missing_ok=True)
+    layout.make_private(settings, dirs=False)
+    with file_lock(layout.lock_file):
+        _stop(layout)
+
+
+def _stop(layout: _Layout) -> None:
+    pid = _running_pid(layout)
+    if pid is not None:
+        _signal_group(pid, signal.SIGTERM)
+        if not _wait_gone(pid, STOP_GRACE_S):
+            _signal_group(pid, signal.SIGKILL)
+            if not _wait_gone(pid, 10):
+                raise S3ServerError(f"the S3 server (pid {pid}) did not stop")
+        _remove_unix_sockets(layout)
+        tighten(layout.data)
+    layout.pid_file.unlink(missing_ok=True)
+    layout.ports_file.unlink(missing_ok=True)
 
 
 def _remove_unix_sockets(layout: _Layout) -> None:
@@ -354,11 +375,6 @@ def s3_status(settings: Settings) -> dict[str, Any]:
 
 def _alive(pid: int) -> bool:
     return alive(pid, _children)
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _wait_gone(pid: int, timeout_s: float) -> bool:

@@ -61,17 +61,26 @@ def get(doc_id: Annotated[str, ID_ARG],
     out.print(f"Wrote {path} ({path.stat().st_size} bytes)")
 
 
+EXIT_INDETERMINATE = 4  # `archive verify`: the signer's revocation status could not be established
+
+
 def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID", help="A signed PDF file or a document id.")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
-    """Verify a signed PDF (file) or an archived document (id): signature, trust, PDF/A, checksum."""
-    from pipeline.app.verification import verify_target
+    """Verify a signed PDF (file) or an archived document (id): signature, trust, revocation, PDF/A, checksum.
+
+    Exit 0 valid; 1 invalid; 4 indeterminate: nothing is wrong, but whether the signer certificate was
+    revoked could not be checked (responders unreachable, no embedded revocation data): not valid.
+    """
+    from pipeline.app.verification import verdict, verify_target
 
     with session() as (ctx, actor):
         report = verify_target(ctx, actor, target)
+    outcome = report.get("status") or verdict(report)
     if as_json:
         print_json(report)
     else:
-        state = "[green]VALID[/]" if report["valid"] else "[red]INVALID[/]"
+        states = {"valid": "[green]VALID[/]", "indeterminate": "[yellow]INDETERMINATE[/]"}
+        state = states.get(outcome, "[red]INVALID[/]")
         out.print(f"{state}  {escape(target)}")
         for key in ("level", "signer", "signed_at", "trusted", "trust_anchor", "intact", "covers_whole_document",
                     "timestamp_valid", "timestamp_at", "ltv", "revocation", "pdfa", "checksum"):
@@ -79,6 +88,12 @@ def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID", help="A s
                 out.print(f"  {key:10} {escape(str(report[key]))}")
         for problem in report.get("problems", []):
             out.print(f"  [red]problem[/]    {escape(problem)}")
+    if outcome == "indeterminate":
+        if not as_json:
+            sys.stderr.write("archive: verification indeterminate: cannot check whether the signer certificate is "
+                             "revoked (OCSP/CRL unreachable, no revocation data in the file); not valid until "
+                             "checked with the responders reachable\n")
+        raise typer.Exit(EXIT_INDETERMINATE)
     if not report["valid"]:
         if not as_json:
             sys.stderr.write(f"archive: verification failed: {'; '.join(report.get('problems', [])) or 'invalid'}\n")

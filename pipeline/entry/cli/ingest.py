@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.entry.cli.common import EXIT_PARTIAL, err, out, print_json, session, settings
+from pipeline.entry.cli.common import EXIT_PARTIAL, CliError, err, out, print_json, session, settings
 
 
 class RichObserver:
@@ -50,10 +50,12 @@ def ingest(
                                                      "unfinished documents as pending.")] = 6 * 3600,
 ) -> None:
     """Ingest a batch: OCR, PDF/A, sign, store, catalog and index every document."""
-    from pipeline.app.batches import ingest_batch
+    from pipeline.app.batches import ingest_batch, require_intake_root
 
     executor = "local" if local else None
     with session() as (ctx, actor):
+        if (executor or ctx.settings.executor) == "celery":  # before the progress bars: one line, no output
+            require_intake_root(ctx.settings.intake_roots, batch_dir)
         if as_json:
             report = ingest_batch(ctx, actor, batch_dir, manifest, executor, timeout_s=wait)
             print_json(report.to_dict())
@@ -102,6 +104,10 @@ def worker(
     from pipeline.entry import worker as tasks
 
     loaded = tasks.configure(settings())
+    try:
+        tasks.require_message_key(loaded)
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
     argv = ["worker", f"--queues={queues}", f"--loglevel={loglevel}", "--pool=prefork",
             f"--hostname=archive-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
     if concurrency:
