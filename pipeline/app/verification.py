@@ -89,7 +89,7 @@ def verify_archived(ctx: Context, actor: Actor, ident: str) -> dict[str, Any]:
     if problems:
         report["valid"] = False
         report.setdefault("problems", []).extend(problems)
-    ctx.audit.record(actor.name, "verify", record.id, "valid" if report["valid"] else "invalid",
+    ctx.audit.record(actor.name, "verify", record.id, verdict(report),
                      {"checksum": report["checksum"], "seal": report["seal"], "artefacts": report["artefacts"],
                       "level": report.get("level", "")})
     return report

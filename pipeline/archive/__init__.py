@@ -8,12 +8,12 @@ One bucket, versioning on and Object Lock enabled where the server supports it::
     documents/<id>/metadata.json          the DocumentRecord, written LAST: the commit point
     quarantine/<batch>/<name>             a bad input, byte for byte, plus <name>.reason.json
 
-Only plain S3 APIs through the ``minio`` SDK. Retention and legal holds plug in via
-:mod:`pipeline.archive.retention` (no-op today).
+Only plain S3 APIs through the ``minio`` SDK. Every object is written under Object Lock COMPLIANCE retention
+chosen by :mod:`pipeline.archive.retention` (a ten-year floor until the retention schedule sets it per class).
 """
 
 from pipeline.archive.errors import ArchiveError, NotFoundError
-from pipeline.archive.retention import NoRetention, RetentionPolicy
+from pipeline.archive.retention import RetentionPolicy
 from pipeline.archive.store import ArchiveStore
 
-__all__ = ["ArchiveError", "ArchiveStore", "NoRetention", "NotFoundError", "RetentionPolicy"]
+__all__ = ["ArchiveError", "ArchiveStore", "NotFoundError", "RetentionPolicy"]

@@ -13,8 +13,8 @@ days, ten years) for every object. It is the ONE place to change when the retent
 per record class (``record.metadata.classification``, ``record.metadata.doc_type``) or legal holds: the store
 and the audit log only pass ``(record, role)`` and write what the policy answers.
 
-:class:`NoRetention` writes without a lock. Nothing in production uses it (the store defaults to
-:func:`policy_for` its settings); it exists for code that must write to a bucket without Object Lock.
+There is deliberately no "no retention" policy: the store defaults to :func:`policy_for` its settings, and
+a bucket without Object Lock is refused (:mod:`pipeline.archive.bucket`).
 """
 
 from __future__ import annotations
@@ -74,15 +74,6 @@ class MinimumRetention:
     def __repr__(self) -> str:
         return f"MinimumRetention({self.mode}, {self.days} days)"
 
-
-class NoRetention:
-    """No per-object lock (a bucket default retention, if any, still applies). Never the default."""
-
-    def retention_for(self, record: DocumentRecord | None, role: str) -> Retention | None:
-        return None
-
-    def legal_hold_for(self, record: DocumentRecord | None, role: str) -> bool:
-        return False
 
 
 def policy_for(s3: S3Settings) -> RetentionPolicy:

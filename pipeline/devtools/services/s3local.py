@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -105,12 +106,17 @@ class _Layout:
 
 
 def admin_ports(s3: S3Settings) -> tuple[int, int]:
-    """(http, gRPC) of mini's admin component, which we never use. ``s3.admin_port`` (+10000) when the
-    settings have it; otherwise two ports the OS picks as free at start, so they cannot collide with
-    any configured port of this or another instance."""
+    """(http, gRPC) of mini's admin component. ``s3.admin_port`` (+10000) when the settings have it;
+    otherwise a free pair (p, p + 10000) picked at start. The pair matters: mini's maintenance worker
+    finds the admin's gRPC at its HTTP port + 10000 (with unrelated ports it never connects and warns
+    every few seconds)."""
     explicit = getattr(s3, "admin_port", None)
     if explicit:
         return int(explicit), int(explicit) + GRPC_OFFSET
+    for _ in range(500):
+        port = random.randint(41000, 55000)
+        if not _busy_ports({"http": port, "grpc": port + GRPC_OFFSET}):
+            return port, port + GRPC_OFFSET
     return _os_free_port(), _os_free_port()
 
 
