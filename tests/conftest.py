@@ -56,6 +56,7 @@ def s3_test_settings(home: Path) -> Settings:
         "ARCHIVE_S3__ACCESS_KEY": "test-access",
         "ARCHIVE_S3__SECRET_KEY": "test-secret-" + "".join(random.choices("abcdef0123456789", k=16)),
         "ARCHIVE_S3__BUCKET": "archive-test",
+        "ARCHIVE_AUDIT__SEAL_KEY": "test-seal-" + "".join(random.choices("abcdef0123456789", k=16)),
     }
     return load_settings(home, environ=environ)
 

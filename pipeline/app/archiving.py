@@ -28,6 +28,7 @@ def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: s
                      item: IntakeItem, progress: ProgressCallback | None = None
                      ) -> tuple[DocumentOutcome, DocumentRecord | None, list[str]]:
     ids = {"batch": batch_id, "doc_id": item.doc_id}
+    ctx.audit.require_seal_key()  # never archive a document that cannot be sealed (one-line SealKeyMissing)
     ctx.catalog.set_item_state(batch_id, item.source_path, DocState.PROCESSING.value, doc_id=item.doc_id)
     log.info("processing %s", item.source_path, extra=ids)
     outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
@@ -35,7 +36,9 @@ def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: s
         ctx.catalog.upsert_document(ctx.store.get_record(item.doc_id))  # archived earlier, catalog lost it
     detail = {"batch": batch_id, "source": item.source_path, "reason": outcome.reason, "stage": outcome.stage}
     if outcome.status == ARCHIVED and record is not None:
-        detail["metadata_sha256"] = record_hash(record)  # the seal `archive verify ID` checks against
+        # The seal `archive verify ID` checks against; the trail adds its seal_mac (audit.seal_key) and
+        # previous_metadata_sha256 "" (a document's first seal).
+        detail["metadata_sha256"] = record_hash(record)
         detail["classification"] = record.metadata.classification.value
     action = "quarantine" if outcome.status == DocState.QUARANTINED.value else "ingest"
     # Sealed right after the S3 commit, before the (derived) catalog row, so a catalog failure cannot leave

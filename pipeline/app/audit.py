@@ -9,14 +9,26 @@ The trail also SEALS documents: an ``ingest`` (outcome ``archived``) or ``renew`
 detail carries ``metadata_sha256``, the SHA-256 of the metadata.json just committed. :meth:`AuditTrail.latest_seal`
 returns the newest seal of a document from a verified chain, which `archive verify ID` compares with the stored
 metadata.json.
+
+The chain is unkeyed and anyone with the S3 keys can append a correctly chained segment, so a seal is trusted
+only when it is MACed with ``audit.seal_key``, a secret that is not an S3 credential: ``detail["seal_mac"]`` is
+HMAC-SHA256(seal_key, canonical JSON of ``{object, action, metadata_sha256, at, previous}``), ``at`` the event's
+own time (as stored) and ``previous`` (``detail["previous_metadata_sha256"]``) the hash sealed by the
+document's previous seal, ``""`` for its first. Read in chain order, a document's seal is accepted when its MAC
+verifies, it is later than the seal in force and its ``previous`` is that seal's hash; a repeat of the seal in
+force (same hash, same previous: two workers that raced to archive one document) changes nothing and is
+skipped. Every other seal event of the document is refused, and the document's seal is ``FORGED``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import logging
 import random
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +46,7 @@ from pipeline.core.audit import (
     UnreadableEvent,
     check_chain,
     describe,
+    format_at,
     seal,
 )
 from pipeline.core.record import utcnow
@@ -43,6 +56,11 @@ log = logging.getLogger("archive.audit")
 MAX_ATTEMPTS = 20
 SEALS = {"ingest": "archived", "renew": "ok"}  # action -> the outcome of a seal event
 SEAL_KEY = "metadata_sha256"
+SEAL_MAC = "seal_mac"
+SEAL_PREVIOUS = "previous_metadata_sha256"
+NO_SEAL_KEY = ("audit.seal_key is not set: documents can be neither sealed nor checked against their seals "
+               "(give it as <home>/secrets/audit.seal_key, ARCHIVE_AUDIT__SEAL_KEY_FILE or ARCHIVE_AUDIT__SEAL_KEY; "
+               "`archive services up` generates one for a local instance)")
 
 
 class AuditStore(Protocol):
@@ -61,6 +79,10 @@ class AuditUnavailable(AppError):
     """The event could not be written to S3 (after retrying conflicts): the state change is not audited."""
 
 
+class SealKeyMissing(AppError):
+    """``audit.seal_key`` is not configured: nothing may be sealed (see :data:`NO_SEAL_KEY`)."""
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One event to record with :meth:`AuditTrail.record_many`."""
@@ -72,9 +94,56 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def _claims_seal(action: str, outcome: str, detail: dict[str, Any]) -> bool:
+    return SEALS.get(action) == outcome and isinstance(detail.get(SEAL_KEY), str)
+
+
 def is_seal(event: AuditEvent) -> bool:
-    """An event that seals a document's metadata.json hash (see the module docstring)."""
-    return SEALS.get(event.action) == event.outcome and isinstance(event.detail.get(SEAL_KEY), str)
+    """An event that CLAIMS to seal a document's metadata.json hash (whether its MAC verifies or not)."""
+    return _claims_seal(event.action, event.outcome, event.detail)
+
+
+def seal_mac(key: str, object_id: str, action: str, metadata_sha256: str, at: datetime, previous: str) -> str:
+    """The ``seal_mac`` of a seal event (see the module docstring): hex HMAC-SHA256 under ``key``."""
+    message = {"object": unicodedata.normalize("NFC", object_id), "action": unicodedata.normalize("NFC", action),
+               "metadata_sha256": metadata_sha256, "at": format_at(at), "previous": previous}
+    data = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return hmac.new(key.encode("utf-8"), data, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class SealState:
+    """The seals of one document, judged in chain order: ``accepted`` the seal in force (None: none verified),
+    ``refused`` every other seal event of the document with the reason it was refused."""
+
+    accepted: AuditEvent | None = None
+    refused: list[tuple[AuditEvent, str]] = field(default_factory=list)
+
+    @property
+    def sealed(self) -> str | None:
+        """The metadata.json hash in force."""
+        return str(self.accepted.detail[SEAL_KEY]) if self.accepted is not None else None
+
+    def judge(self, key: str, event: AuditEvent) -> None:
+        """Accept, skip (a repeat of the seal in force) or refuse the next seal event of the document."""
+        mac, previous = event.detail.get(SEAL_MAC), event.detail.get(SEAL_PREVIOUS, "")
+        if not isinstance(mac, str) or not mac:
+            self.refused.append((event, "it carries no seal_mac"))
+            return
+        if not isinstance(previous, str) or not hmac.compare_digest(
+                mac, seal_mac(key, event.object, event.action, event.detail[SEAL_KEY], event.at, previous)):
+            self.refused.append((event, "its seal_mac does not verify under audit.seal_key"))
+            return
+        last = self.accepted
+        if last is not None and (event.detail[SEAL_KEY], previous) == (self.sealed, last.detail.get(SEAL_PREVIOUS, "")):
+            return  # the same claim made again: nothing changes
+        if last is not None and event.at <= last.at:
+            self.refused.append((event, f"it is not later than the seal in force, {describe(last)}: a replayed seal"))
+        elif previous != (self.sealed or ""):
+            self.refused.append((event, f"it follows the sealed hash {previous or '(none)'}, but the seal in force "
+                                        f"is {describe(last) if last else '(none)'}: a replayed seal"))
+        else:
+            self.accepted = event
 
 
 def _name(actor: Any) -> str:
@@ -86,13 +155,20 @@ class AuditTrail:
     a failing mirror is logged and never undoes or loses the S3 write."""
 
     def __init__(self, store: AuditStore, mirror: Callable[[dict[str, Any]], None] | None = None,
-                 clock: Callable[[], datetime] = utcnow, max_attempts: int = MAX_ATTEMPTS) -> None:
+                 clock: Callable[[], datetime] = utcnow, max_attempts: int = MAX_ATTEMPTS,
+                 seal_key: str = "") -> None:
         self.store = store
+        self.seal_key = seal_key
         self.mirror = mirror
         self.clock = clock
         self.max_attempts = max_attempts
         self._head: AuditEvent | None = None
         self._head_read = False
+
+    def require_seal_key(self) -> None:
+        """Raise :class:`SealKeyMissing` unless seals can be written (and checked)."""
+        if not self.seal_key:
+            raise SealKeyMissing(NO_SEAL_KEY)
 
     def head(self, refresh: bool = False) -> AuditEvent | None:
         """The last event (cached; ``refresh`` lists only the segments after the cached one)."""
@@ -107,10 +183,14 @@ class AuditTrail:
         return self.record_many([AuditEntry(_name(actor_name), action, object, outcome, dict(detail or {}))])[0]
 
     def record_many(self, entries: Iterable[AuditEntry]) -> list[AuditEvent]:
-        """Seal several events and store them as ONE segment (all or none)."""
+        """Seal several events and store them as ONE segment (all or none). A seal event (see
+        :func:`is_seal`) gets its ``previous_metadata_sha256`` (default ``""``) and ``seal_mac``; without
+        ``seal_key`` it is refused (:class:`SealKeyMissing`) before anything is written."""
         entries = list(entries)
         if not entries:
             return []
+        if any(_claims_seal(e.action, e.outcome, e.detail) for e in entries):
+            self.require_seal_key()
         for attempt in range(1, self.max_attempts + 1):
             try:
                 events = self._seal(entries, self.head(refresh=attempt > 1))
@@ -136,7 +216,12 @@ class AuditTrail:
         events = []
         for entry in entries:
             seq += 1
-            event = seal(seq, at, entry.actor, entry.action, entry.object, entry.outcome, entry.detail, prev)
+            detail = entry.detail
+            if _claims_seal(entry.action, entry.outcome, detail):
+                previous = str(detail.get(SEAL_PREVIOUS) or "")
+                detail = {**detail, SEAL_PREVIOUS: previous, SEAL_MAC: seal_mac(
+                    self.seal_key, entry.object, entry.action, detail[SEAL_KEY], at, previous)}
+            event = seal(seq, at, entry.actor, entry.action, entry.object, entry.outcome, detail, prev)
             events.append(event)
             prev = event.hash
         return events
@@ -157,23 +242,23 @@ class AuditTrail:
         also catches a trail that ends too early."""
         return self._verify(self.store.read_audit(), known_head)
 
-    def latest_seal(self, object_id: str, known_head: int | None = None) -> tuple[ChainReport, AuditEvent | None]:
-        """Verify the whole trail (as :meth:`verify`) and return the newest seal event of ``object_id`` (None if
-        it has none). A seal is only to be trusted when the report is ok."""
+    def latest_seal(self, object_id: str, known_head: int | None = None) -> tuple[ChainReport, SealState]:
+        """Verify the whole trail (as :meth:`verify`) and judge the seals of ``object_id``. They are only to be
+        trusted when the report is ok. Requires ``seal_key`` (:class:`SealKeyMissing`)."""
         report, seals = self.latest_seals(known_head, object_id)
-        return report, seals.get(object_id)
+        return report, seals.get(object_id, SealState())
 
     def latest_seals(self, known_head: int | None = None, object_id: str | None = None
-                     ) -> tuple[ChainReport, dict[str, AuditEvent]]:
-        """Verify the whole trail (as :meth:`verify`) and return the newest seal event of every document (of
-        ``object_id`` only, when given), in ONE pass over S3. Trust them only when the report is ok."""
-        seals: dict[str, AuditEvent] = {}
+                     ) -> tuple[ChainReport, dict[str, SealState]]:
+        """Verify the whole trail (as :meth:`verify`) and judge the seals of every document (of ``object_id``
+        only, when given), in ONE pass over S3. Trust them only when the report is ok."""
+        self.require_seal_key()
+        seals: dict[str, SealState] = {}
 
         def watch(items: Iterable[AuditEvent | UnreadableEvent]) -> Iterator[AuditEvent | UnreadableEvent]:
-            for item in items:
-                if (isinstance(item, AuditEvent) and is_seal(item) and object_id in (None, item.object)
-                        and (item.object not in seals or seals[item.object].seq < item.seq)):
-                    seals[item.object] = item
+            for item in items:  # in stored (chain) order
+                if isinstance(item, AuditEvent) and is_seal(item) and object_id in (None, item.object):
+                    seals.setdefault(item.object, SealState()).judge(self.seal_key, item)
                 yield item
 
         report = self._verify(watch(self.store.read_audit()), known_head)
@@ -218,13 +303,16 @@ class AuditTrail:
 class SealCheck:
     """A document's stored metadata.json against its newest seal. ``status``: ``match``; ``MISMATCH`` (the
     stored bytes, or their absence, differ from the sealed hash); ``missing`` (no seal: archived before
-    sealing existed, or the ingest event was never written); ``UNVERIFIED`` (the trail itself is broken, so
-    no seal in it can be trusted). ``problem`` is the one line to report when not ``match``."""
+    sealing existed, or the ingest event was never written); ``FORGED`` (the trail holds a seal event of the
+    document that was refused: no or a wrong MAC, or a replay; ``forged`` lists their seqs); ``UNVERIFIED``
+    (the trail itself is broken, or no ``audit.seal_key`` is configured, so no seal in it can be trusted).
+    ``problem`` is the one line to report when not ``match``."""
 
     status: str
     problem: str | None = None
     event: AuditEvent | None = None
     actual: str | None = None
+    forged: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"seal": self.status, "metadata_sha256": self.actual}
@@ -232,18 +320,28 @@ class SealCheck:
             data["sealed_sha256"] = self.event.detail[SEAL_KEY]
             data["seal_event"] = {"seq": self.event.seq, "action": self.event.action, "actor": self.event.actor,
                                   "at": self.event.at.isoformat()}
+        if self.forged:
+            data["forged_seals"] = list(self.forged)
         return data
 
 
 def check_seal(trail: AuditTrail, object_id: str, metadata: bytes | None,
                known_head: int | None = None) -> SealCheck:
-    """Hash ``metadata`` (the stored metadata.json bytes, None if absent) and compare it with the newest seal
+    """Hash ``metadata`` (the stored metadata.json bytes, None if absent) and compare it with the seal in force
     of ``object_id`` in the trail, whose chain is verified from S3 in the same pass."""
-    report, event = trail.latest_seal(object_id, known_head)
     actual = hashlib.sha256(metadata).hexdigest() if metadata is not None else None
+    if not trail.seal_key:
+        return SealCheck("UNVERIFIED", NO_SEAL_KEY, None, actual)
+    report, state = trail.latest_seal(object_id, known_head)
+    event = state.accepted
     if not report.ok:
         return SealCheck("UNVERIFIED", f"the audit trail is broken, so no seal in it can be trusted: {report.message}",
                          event, actual)
+    if state.refused:
+        listing = "; ".join(f"{describe(e)} by {e.actor}: {why}" for e, why in state.refused)
+        return SealCheck("FORGED", f"the audit trail holds a FORGED seal of {object_id}, so its stored record "
+                                   f"cannot be trusted: {listing}", event, actual,
+                         tuple(e.seq for e, _ in state.refused))
     if event is None:
         return SealCheck("missing", f"no sealed metadata.json hash for {object_id} in the audit trail (archived "
                                     f"before sealing, or its ingest event was never written)", None, actual)

@@ -187,6 +187,19 @@ def _run_local(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items
     return outcomes
 
 
+def _confirmed(ctx: Context, outcome: DocumentOutcome, planned_id: str) -> DocumentOutcome:
+    """A result read from the broker is a claim (anyone with the Redis password can write one): "archived"
+    or "duplicate" stands only when storage holds the very document planned, else the input stays put."""
+    if outcome.status not in (ARCHIVED, DUPLICATE):
+        return outcome
+    if outcome.id == planned_id and ctx.store.has_document(planned_id):
+        return outcome
+    log.warning("result for %s claims %s but storage has no document %s", outcome.source, outcome.status,
+                planned_id[:12])
+    return DocumentOutcome(outcome.source, FAILED, id=planned_id, reason=(
+        f"the worker's result says {outcome.status}, but storage holds no such document; input left in the batch"))
+
+
 def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items: list[IntakeItem],
                 observer: IngestObserver, timeout_s: float) -> list[DocumentOutcome]:
     from pipeline.entry import worker as tasks
@@ -194,6 +207,7 @@ def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, item
     tasks.configure(ctx.settings)
     tasks.require_worker()
     pending: dict[str, Any] = {}
+    planned_ids = {item.source_path: item.doc_id for item in items}
     for item in items:
         result = tasks.submit_document(item_to_dict(item), batch_id, plan.batch, plan.received_at.isoformat(),
                                        actor.name)
@@ -209,7 +223,7 @@ def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, item
                 last_stage[source] = stage
                 observer.stage(source, stage)
             if result.ready():
-                outcome = tasks.collect(result, source)
+                outcome = _confirmed(ctx, tasks.collect(result, source), planned_ids[source])
                 del pending[source]
                 outcomes.append(outcome)
                 observer.done(outcome)

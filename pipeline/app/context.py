@@ -46,9 +46,10 @@ class Context:
 
     @cached_property
     def audit(self) -> AuditTrail:
+        """The audit trail; its seals are MACed with ``audit.seal_key`` (sealing refuses without one)."""
         from pipeline.app.audit import AuditTrail
 
-        return AuditTrail(self.store, mirror=self.catalog.add_audit_event)
+        return AuditTrail(self.store, mirror=self.catalog.add_audit_event, seal_key=self.settings.audit.seal_key)
 
     def open_index(self) -> SearchIndex:
         """The search index (opened per use: the writer takes a lock; close it when done)."""

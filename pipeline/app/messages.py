@@ -54,7 +54,9 @@ log = logging.getLogger("archive.messages")
 
 VERSION = 1
 FIELDS = frozenset({"v", "task", "args", "ts", "nonce", "sig"})
-MAX_AGE_S = 24 * 3600  # a queued batch may wait hours for a worker; a day-old message is refused as stale
+MAX_AGE_S = 7 * 24 * 3600  # a large backlog may wait days on small workers; older messages are refused as stale
+MAX_FILE_BYTES = 4 << 30  # one intake file; a larger (or sparse) file would only fill the work folder
+AUDITED_REFUSALS_PER_MINUTE = 30  # beyond: logged and counted, one audit event per minute (WORM is forever)
 MAX_SKEW_S = 300
 REFUSED = "message.refused"
 DOC_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -147,11 +149,39 @@ def refuse(ctx: Context, task: str, task_id: str | None, reason: str, args: tupl
     """Log and audit a refused message (the audit write failing must not turn a refusal into work)."""
     detail = {"task": task, "task_id": task_id or "", "reason": reason, "claimed": claimed(args, kwargs)}
     log.warning("refused %s message %s: %s", task, task_id or "", reason)
+    suppressed = _REFUSALS.admit()
+    if suppressed is None:
+        return  # a flood: logged, counted, audited in the next summary
+    if suppressed:
+        detail["suppressed_before"] = suppressed  # refusals only logged in the previous minute
     try:
         ctx.store.ensure_bucket()  # a forged message may come before any ingest made the bucket
         ctx.audit.record(SYSTEM.name, REFUSED, f"{task}/{task_id or '-'}", "refused", detail)
     except Exception:
         log.error("could not audit the refused %s message %s", task, task_id or "", exc_info=True)
+
+
+class _RefusalBudget:
+    """At most ``AUDITED_REFUSALS_PER_MINUTE`` audit events per minute and process: a flood of forged
+    messages must not become an unbounded pile of ten-year WORM segments. ``admit()`` returns None when
+    the event is only logged, else how many were only logged since the last audited one."""
+
+    def __init__(self) -> None:
+        self.window, self.used, self.dropped = 0, 0, 0
+
+    def admit(self, now: float | None = None) -> int | None:
+        minute = int((now if now is not None else time.time()) // 60)
+        if minute != self.window:
+            self.window, self.used = minute, 0
+        if self.used >= AUDITED_REFUSALS_PER_MINUTE:
+            self.dropped += 1
+            return None
+        self.used += 1
+        dropped, self.dropped = self.dropped, 0
+        return dropped
+
+
+_REFUSALS = _RefusalBudget()
 
 
 # ---- the arguments of archive.process_document --------------------------------------------------------
@@ -211,14 +241,23 @@ def _stage_copy(given: Path, roots: list[Path], target: Path) -> None:
     except OSError as exc:
         raise MessageRefused(f"{given}: cannot be opened ({exc.strerror})") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise MessageRefused(f"{given} is not a regular file")
+        if info.st_nlink != 1:  # a hard link inside a root may name a file outside it: no path shows that
+            raise MessageRefused(f"{given} has {info.st_nlink} hard links: intake files must have one")
+        if info.st_size > MAX_FILE_BYTES:
+            raise MessageRefused(f"{given} is larger than {MAX_FILE_BYTES >> 30} GiB")
         opened = Path(os.readlink(f"/proc/self/fd/{fd}"))  # the file really opened, after any swap
         if not _inside(opened, roots):
             raise MessageRefused(f"{given} is outside the intake roots")
         out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        copied = 0
         with os.fdopen(out, "wb") as sink:
             while chunk := os.read(fd, 1 << 20):
+                copied += len(chunk)
+                if copied > MAX_FILE_BYTES:
+                    raise MessageRefused(f"{given} grew beyond {MAX_FILE_BYTES >> 30} GiB while copied")
                 sink.write(chunk)
     finally:
         os.close(fd)

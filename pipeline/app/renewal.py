@@ -3,10 +3,11 @@ add a fresh document timestamp with new validation data and store it as a new ob
 the first one). The new metadata.json's hash is sealed into the audit trail by the ``renew`` event, so
 `archive verify ID` follows the latest seal.
 
-A renewal never re-seals a tampered document: the stored metadata.json must match the document's newest seal
-in a verified audit trail, and the archive.pdf timestamped must be the one that metadata.json records. (A
-document archived before sealing existed has no seal: it is renewed after the second check only, and the
-renewal seals it for the first time.)"""
+A renewal never re-seals a tampered document: the stored metadata.json must match the document's seal in force
+(MACed with ``audit.seal_key``) in a verified audit trail, and the archive.pdf timestamped must be the one that
+metadata.json records. A document with no valid seal (archived before sealing existed, or one whose trail holds
+a forged or replayed seal) is never renewed, so never sealed as it stands: it is reported failed ("no valid
+seal: verify and re-ingest"). The renew seal names the hash it follows (``previous_metadata_sha256``)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import sign
-from pipeline.app.audit import SEAL_KEY
+from pipeline.app.audit import SEAL_PREVIOUS, SealState
 from pipeline.app.context import Context
 from pipeline.app.errors import AppError
 from pipeline.archive.fixity import sha256_file
 from pipeline.archive.store import metadata_sha256
 from pipeline.core.actor import Actor
-from pipeline.core.audit import AuditEvent, ChainReport
+from pipeline.core.audit import ChainReport, describe
 from pipeline.core.record import Event
 from pipeline.core.vocabulary import Classification, Role
 from pipeline.sign.versions import tool_versions
@@ -49,7 +50,7 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
     roots = [p for p in settings.trust_roots if p.is_file()]
     report = RenewalReport()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
-    seals: tuple[ChainReport, dict[str, AuditEvent]] | None = None  # read once, when a renewal is due
+    seals: tuple[ChainReport, dict[str, SealState]] | None = None  # read once, when a renewal is due
     for doc_id in ctx.catalog.documents_with_level("B-LTA"):
         record = ctx.catalog.get_record(doc_id, Classification.TUYET_MAT)
         if record is None:  # removed by a concurrent rebuild
@@ -63,6 +64,8 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
                 report.failed[record.id] = "no time-stamping authority configured (sign.tsa_url)"
                 continue
             started = datetime.now(UTC)
+            if seals is None:  # no seal key: the whole run refuses (one line), before any renewal
+                ctx.audit.require_seal_key()
             try:
                 if seals is None:
                     last = ctx.catalog.last_audit_event()
@@ -82,19 +85,23 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
             # Seal first (S3 is the record; the catalog is derived and rebuilt from S3 if this fails later).
             ctx.audit.record(actor.name, "renew", record.id, "ok",
                              {"sha256": updated.artefacts["archive.pdf"].sha256,
-                              "metadata_sha256": metadata_sha256(updated)})
+                              "metadata_sha256": metadata_sha256(updated), SEAL_PREVIOUS: sealed_hash})
             ctx.catalog.upsert_document(updated)
             report.renewed.append(record.id)
     return report
 
 
-def _sealed_hash(seals: tuple[ChainReport, dict[str, AuditEvent]], doc_id: str) -> str | None:
-    """The metadata.json hash a renewal must find in storage; None for a document never sealed."""
+def _sealed_hash(seals: tuple[ChainReport, dict[str, SealState]], doc_id: str) -> str:
+    """The metadata.json hash a renewal must find in storage: the document's seal in force, which must be
+    the only kind of seal event the trail holds for it (raises AppError otherwise)."""
     chain, sealed = seals
     if not chain.ok:
         raise AppError(f"not renewed: the audit trail is broken, so its seals cannot be trusted ({chain.message})")
-    seal = sealed.get(doc_id)
-    if seal is None:
-        log.warning("%s has no seal in the audit trail: this renewal seals it", doc_id, extra={"doc_id": doc_id})
-        return None
-    return str(seal.detail[SEAL_KEY])
+    state = sealed.get(doc_id, SealState())
+    if state.refused:
+        event, why = state.refused[0]
+        raise AppError(f"no valid seal: the audit trail holds a forged seal of it ({describe(event)}: {why}); "
+                       f"verify and re-ingest")
+    if state.sealed is None:
+        raise AppError("no valid seal: it has no seal in the audit trail; verify and re-ingest")
+    return state.sealed

@@ -55,7 +55,9 @@ def verify_file(settings: Settings, path: Path, expected_sha256: str | None = No
 
 def verify_archived(ctx: Context, actor: Actor, ident: str) -> dict[str, Any]:
     """The signature of the stored archive.pdf, and the stored objects against the audit chain: the stored
-    metadata.json's SHA-256 against the newest seal of the document in the (verified) trail (``seal``), then
+    metadata.json's SHA-256 against the document's seal in force in the (verified) trail (``seal``: a seal's
+    MAC must verify under ``audit.seal_key``; a refused seal event makes it ``FORGED``, with
+    ``forged_seals``; no key makes it ``UNVERIFIED``), then
     every artefact listed in that metadata.json against the stored bytes (``checksum`` for archive.pdf,
     ``artefacts`` for originals and page texts). Any break makes the report invalid."""
     record = documents.find(ctx, actor, ident)  # the clearance check (catalog)

@@ -31,6 +31,7 @@ SECRETS: tuple[tuple[str, str], ...] = (
     ("sign", "pkcs12_password"),
     ("sign", "pkcs11_pin"),
     ("catalog", "password"),
+    ("audit", "seal_key"),
 )
 # Generated for a local instance (`archive services up`) when not given: name → generator.
 LOCAL_GENERATED = {
@@ -38,6 +39,7 @@ LOCAL_GENERATED = {
     "s3.secret_key": lambda: _random.token_urlsafe(32),
     "redis.password": lambda: _random.token_urlsafe(32),
     "redis.message_key": lambda: _random.token_urlsafe(32),
+    "audit.seal_key": lambda: _random.token_urlsafe(32),
 }
 _stashed: dict[str, str] = {}  # secret variables taken out of os.environ by scrub_environment()
 
@@ -66,6 +68,12 @@ def in_config(data: Mapping[str, Any]) -> list[str]:
         values = data.get(section)
         if isinstance(values, Mapping) and values.get(key) not in (None, ""):
             found.append(dotted(section, key))
+    catalog = data.get("catalog")
+    url = catalog.get("url") if isinstance(catalog, Mapping) else None
+    if isinstance(url, str) and "://" in url:
+        userinfo = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[0]
+        if ":" in userinfo:
+            found.append("catalog.url")  # a password inside the URL
     return found
 
 
@@ -76,6 +84,9 @@ def _read_file(path: Path, private: bool) -> str:
             raise SecretError(f"{path}: readable by other users (mode {stat.filemode(info.st_mode)}); "
                               f"run `chmod 600 {path}`")
         return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except PermissionError:
+        raise SecretError(f"{path}: cannot read the secret: permission denied for uid {os.getuid()} (the file "
+                          "must be readable by the user this runs as, and by nobody else)") from None
     except OSError as exc:
         raise SecretError(f"{path}: cannot read the secret: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -266,6 +266,14 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
         raise ConfigError(f"{config_file}: cannot read: {exc.strerror}") from None
 
 
+def _secret_in_config(home: Path, name: str) -> str:
+    if name == "catalog.url":
+        return (f"catalog.url holds a password and config.toml must hold no secret: give the URL without it "
+                f"and the password in {home / 'secrets' / 'catalog.password'} (mode 600) or the environment")
+    return (f"{name} is a secret and config.toml must hold none: put it in {home / 'secrets' / name} "
+            "(mode 600) or the environment")
+
+
 def home_from_env(environ: dict[str, str] | None = None) -> Path:
     environ = dict(os.environ) if environ is None else environ
     return Path(environ.get("ARCHIVE_HOME") or DEFAULT_HOME).expanduser().resolve()
@@ -283,8 +291,7 @@ def load_settings(home: Path | None = None, environ: dict[str, str] | None = Non
     if config_file.is_file():
         data = _read_toml(config_file)
         unknown = list(_unknown_keys(data, Settings))
-        unknown += [f"{name} is a secret and config.toml must hold none: put it in {home / 'secrets' / name} "
-                    f"(mode 600) or the environment" for name in secrets.in_config(data)]
+        unknown += [_secret_in_config(home, name) for name in secrets.in_config(data)]
         if unknown:
             raise ConfigError("; ".join(f"{config_file}: {problem}" for problem in unknown))
     overrides, sources = _env_overrides(environ)

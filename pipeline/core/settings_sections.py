@@ -152,6 +152,9 @@ class AuditSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Reads of documents at or above this classification are audit events (Mật and above by default).
     read_audit_from: str = "mat"
+    # Secret (never in config.toml): the HMAC key of the document seals in the audit trail. Not an S3
+    # credential, so the S3 keys alone cannot forge a seal. Without it nothing is archived (no seal).
+    seal_key: str = ""
 
 
 class LogSettings(BaseModel):

@@ -46,7 +46,7 @@ app.conf.update(
     task_routes={
         "archive.process_document": {"queue": "ocr"},
         "archive.index_document": {"queue": "index"},
-        "archive.renew_timestamps": {"queue": "ocr"},
+        "archive.renew_timestamps": {"queue": "renew"},  # the beat worker's own queue (no intake files)
     },
 )
 _settings: Settings | None = None
@@ -58,9 +58,13 @@ def configure(settings: Settings | None = None) -> Settings:
     _settings = settings or load_settings()
     _context = None
     # Re-configured in one process (tests, another home): forget connections to the previous broker.
-    # Celery caches the producer pool and the result backend; close() drops the pool, the backend
-    # cache has no public reset.
+    # Celery caches a connection pool, a producer pool and the result backend; close() drops the first
+    # only when it exists, and the other two have no public reset.
     app.close()
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None and amqp._producer_pool is not None:
+        amqp._producer_pool.force_close_all()
+        amqp._producer_pool = None
     app._backend_cache = None
     app._local.backend = None
     app.conf.broker_url = _settings.redis.url

@@ -4,7 +4,8 @@ revocation status cannot be established right now.
 pyHanko only checks the signer when it must collect revocation data (B-LT and up); the archive wants
 the same refusal at every level, with a one-line reason. Revocation is checked hard: when the
 certificate (or a CA of its chain) names an OCSP responder or a CRL and none answers, the archive
-does not sign ("hard-fail"; "require" also refuses certificates that name no revocation source).
+does not sign ("hard-fail"; "require" also refuses CA certificates that name no revocation source). A
+signer certificate that names none is refused in both modes.
 There is no soft-fail: it would sign with a revoked certificate whenever the responders are down.
 """
 
@@ -109,8 +110,13 @@ def unavailable_message(cert: x509.Certificate, others: list[x509.Certificate], 
 
 
 def check_signer(cert: x509.Certificate, context: ValidationContext, others: list[x509.Certificate]) -> None:
-    """Validate the signer's chain now (revocation included, per the context's mode) or raise."""
+    """Validate the signer's chain now (revocation included, per the context's mode) or raise. A signer
+    certificate naming no OCSP responder and no CRL is refused in every mode: its revocation status can
+    never be established, and verification would call every signature it makes indeterminate."""
     check_validity_period(cert)
+    if not cert.ocsp_urls and not cert.crl_distribution_points:
+        raise SigningError(f"the agency certificate names no OCSP responder and no CRL, so whether it is revoked "
+                           f"can never be checked; not signing: {describe(cert)}")
     validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
     try:
         asyncio.run(_validate(validator, context))

@@ -22,6 +22,8 @@ import xml.etree.ElementTree as ET
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from .byte_coverage import PDF_WHITESPACE, last_revision_end
+
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 VOLATILE = {"{http://ns.adobe.com/xap/1.0/}ModifyDate"}  # pyHanko bumps it in its DSS update
 
@@ -140,24 +142,11 @@ def _producer_appended(before: dict, after: dict, key: str) -> bool:
     return new.startswith(old) and PYHANKO_PRODUCER.fullmatch(new[len(old) :]) is not None
 
 
-PDF_WHITESPACE = b"\x00\t\n\x0c\r "  # PDF 32000-1 §7.2.2
-END_OF_REVISION = re.compile(rb"startxref\s+\d+\s*%%EOF")
-
-
 def trailing_bytes_problems(reader: PdfFileReader, data: bytes) -> list[str]:
-    """Nothing but whitespace may follow the ``startxref … %%EOF`` that ends the last revision."""
-    end = None
-    try:
-        final = reader.xrefs.total_revisions - 1
-        match = END_OF_REVISION.search(data, reader.xrefs.get_xref_container_info(final).end_location)
-        end = match.end() if match else None
-    except Exception:
-        end = None
-    if end is None:
-        marker = data.rfind(b"%%EOF")
-        end = marker + len(b"%%EOF") if marker >= 0 else len(data)
-    extra = data[end:].strip(PDF_WHITESPACE)
-    if not extra:
+    """Nothing but whitespace may follow the ``startxref … %%EOF`` that ends the last revision
+    (bytes between revisions: ``byte_coverage.unsigned_bytes_problems``)."""
+    end = last_revision_end(reader, data)
+    if not data[end:].strip(PDF_WHITESPACE):
         return []
     return [f"{len(data) - end} bytes were appended after the last %%EOF: no signature covers them"]
 

@@ -19,6 +19,7 @@ from pyhanko_certvalidator import ValidationContext
 
 # Outcomes of revocation_check
 EMBEDDED, CHECKED, REVOKED, UNKNOWN, NOT_NEEDED = "embedded", "checked", "revoked", "unknown", "not needed"
+NO_SOURCE = "no source"  # the signer certificate names no OCSP responder and no CRL: nothing could be asked
 
 
 def validation_context(roots: list[x509.Certificate], dss: DocumentSecurityStore | None, **kwargs) -> ValidationContext:
@@ -46,6 +47,9 @@ def revocation_check(
         return EMBEDDED
     if status.revoked or not status.trusted or not roots:
         return NOT_NEEDED
+    cert = sig.signer_cert
+    if not cert.ocsp_urls and not cert.crl_distribution_points:
+        return NO_SOURCE
     quiet = logging.getLogger("pyhanko")  # a failure here is an expected answer, not a warning with a traceback
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
@@ -97,6 +101,8 @@ def revocation_summary(status: PdfSignatureStatus, ltv_status: PdfSignatureStatu
         return "good (revocation data embedded in the file, checked now)"
     if checked == CHECKED:
         return "good (checked now)"
+    if checked == NO_SOURCE:
+        return "not checkable: the signer certificate names no OCSP responder and no CRL"
     if checked == UNKNOWN:
         return "unknown: could not be checked (OCSP/CRL unreachable, no embedded revocation data)"
     return "unknown"

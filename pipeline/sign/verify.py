@@ -34,6 +34,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pipeline.tools import qpdf
 from pipeline.tools.run import ToolError
 
+from .byte_coverage import unsigned_bytes_problems
 from .cmscheck import contents_problems, dss_problems
 from .model import (
     REVOCATION_UNCHECKED,
@@ -52,7 +53,7 @@ from .revisions import (
     unsigned_metadata_problems,
     unsigned_structure_problems,
 )
-from .revocation import REVOKED, UNKNOWN, revocation_check, revocation_summary, validate, validation_context
+from .revocation import NO_SOURCE, REVOKED, UNKNOWN, revocation_check, revocation_summary, validate, validation_context
 from .signer import subject_rfc4514
 
 
@@ -157,7 +158,8 @@ def _verify_signatures(data: bytes, roots: list[x509.Certificate], online: bool,
     contents = [bytes(s.sig_object["/Contents"]) for s in embedded]
     metadata_damage = unsigned_metadata_problems(reader, last_signed)
     metadata_damage += unsigned_structure_problems(reader, last_signed, contents)
-    uncovered = unsigned_info_problems(reader, last_signed) + trailing_bytes_problems(reader, data)
+    uncovered = unsigned_info_problems(reader, last_signed) + unsigned_bytes_problems(reader, data)
+    uncovered += trailing_bytes_problems(reader, data)
     if uncovered:  # bytes or document information that no signature covers: the file is not what was signed
         report.covers_whole_document = False
     report.problems.extend(metadata_damage + uncovered)
@@ -234,7 +236,7 @@ def _check_signature(
     checked = revocation_check(sig, status, ltv_status, roots, dss, online)
     if checked == REVOKED:
         revoked = True
-    unknown = checked == UNKNOWN and trusted and not revoked
+    unknown = checked in (UNKNOWN, NO_SOURCE) and trusted and not revoked
     if first:
         report.intact, report.covers_whole_document, report.trusted = intact, covers, trusted
         report.signer = subject_rfc4514(status.signing_cert)
@@ -265,11 +267,10 @@ def _check_signature(
         report.problems.append(f"signature {name!r}: its timestamp is not valid or not trusted")
     if unknown:
         report.status = STATUS_INDETERMINATE
-        report.problems.append(
-            f"signature {name!r}: {REVOCATION_UNCHECKED}: no OCSP/CRL answer "
-            f"({'responders unreachable' if online else 'offline check'}) and no embedded revocation data "
-            "covers the signer certificate"
-        )
+        why = ("the signer certificate names no OCSP responder and no CRL" if checked == NO_SOURCE else
+               f"no OCSP/CRL answer ({'responders unreachable' if online else 'offline check'}) and no "
+               "embedded revocation data covers the signer certificate")
+        report.problems.append(f"signature {name!r}: {REVOCATION_UNCHECKED}: {why}")
     return intact and covers and trusted and ts_ok and not revoked
 
 

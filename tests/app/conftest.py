@@ -48,6 +48,7 @@ def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
     settings = load_settings(root, environ={})
     settings.s3 = s3_server.s3.model_copy(update={"bucket": f"app-{uuid.uuid4().hex[:10]}"})
     settings.s3.manage_local = False
+    settings.audit.seal_key = s3_server.audit.seal_key  # written to <home>/secrets by write_settings
     pki = init_test_pki(root / "pki", port=free_port())
     use_test_pki(settings, pki)
     settings.sign.level = "B-B"

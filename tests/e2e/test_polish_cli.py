@@ -70,7 +70,7 @@ def test_search_page_past_the_end_says_so(instance: Instance, own_doc: str) -> N
 def test_worker_beat_runs_the_scheduler(instance: Instance, tmp_path: Path) -> None:
     log = tmp_path / "beat.log"
     with log.open("wb") as fh:
-        proc = subprocess.Popen([ARCHIVE, "worker", "--beat", "--queues", "ocr", "--concurrency", "1",
+        proc = subprocess.Popen([ARCHIVE, "worker", "--beat", "--queues", "renew", "--concurrency", "1",
                                  "--loglevel", "info"], env=instance.env, stdout=fh, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:

@@ -73,5 +73,6 @@ def test_the_application_environment_is_a_valid_configuration(tmp_path: Path) ->
     assert settings.redis.message_key == "value-of-message_key"
     assert settings.s3.secret_key == "value-of-archive_s3_secret_key"
     assert settings.sign.pkcs12_password == "value-of-agency_p12_password"
+    assert settings.audit.seal_key == "value-of-audit_seal_key"  # the seals' MAC key: not an S3 credential
     assert settings.catalog_url == "postgresql://archive:value-of-postgres_password@postgres:5432/archive"
     assert settings.intake_roots == [Path("/batches")]

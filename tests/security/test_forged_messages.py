@@ -220,6 +220,29 @@ def test_signed_message_through_a_symlink_out_of_the_root_is_refused(instance: I
     _assert_nothing_left(instance, item["doc_id"], secret=secret)
 
 
+def test_signed_message_through_a_hard_link_out_of_the_root_is_refused(instance: Instance) -> None:
+    """A hard link inside the root resolves inside it for every path check: only the link count tells."""
+    secret = instance.home / "pki" / "test-pki.json"
+    batch = instance.intake / "lo-lien-ket-cung"
+    batch.mkdir()
+    os.link(secret, batch / "van-ban.pdf")
+    item = {"source_path": "van-ban.pdf", "files": [str(batch / "van-ban.pdf")], "kind": "pdf",
+            "doc_id": hashlib.sha256(secret.read_bytes()).hexdigest(), "metadata": {}}
+    reason = _refusal(instance, _attacker(instance.settings).send_task(PROCESS, args=[_signed(instance, item)]).id)
+    assert reason == f"{batch / 'van-ban.pdf'} has 2 hard links: intake files must have one", reason
+    _assert_nothing_left(instance, item["doc_id"], secret=secret)
+
+
+def test_a_flood_of_refusals_is_audited_within_a_budget() -> None:
+    from pipeline.app.messages import AUDITED_REFUSALS_PER_MINUTE, _RefusalBudget
+
+    budget = _RefusalBudget()
+    admitted = [budget.admit(now=60.0) for _ in range(AUDITED_REFUSALS_PER_MINUTE + 5)]
+    assert admitted[:AUDITED_REFUSALS_PER_MINUTE] == [0] * AUDITED_REFUSALS_PER_MINUTE
+    assert admitted[AUDITED_REFUSALS_PER_MINUTE:] == [None] * 5  # logged only
+    assert budget.admit(now=125.0) == 5  # the next minute's first event says how many were only logged
+
+
 def test_signed_message_for_an_actor_who_may_not_ingest_is_refused(instance: Instance) -> None:
     from pipeline.app.users import add_user, operator, update_user
 
@@ -284,3 +307,18 @@ def test_beat_signs_the_renewal_when_it_sends_it(instance: Instance) -> None:
     result = Scheduler(app=tasks.app, lazy=True).apply_async(entry, advance=False)
     report = result.get(timeout=WAIT_S)
     assert set(report) == {"checked", "renewed", "failed"} and report["failed"] == {}
+
+
+def test_a_forged_archived_result_is_not_believed(instance: Instance) -> None:
+    """Anyone with the Redis password can write a task result; the submitter checks the claim in storage."""
+    from pipeline.app.batches import _confirmed
+    from pipeline.app.process import ARCHIVED, FAILED, DocumentOutcome
+
+    with instance.context() as ctx:
+        forged = DocumentOutcome("van-ban.pdf", ARCHIVED, id="ef" * 32)
+        outcome = _confirmed(ctx, forged, "ef" * 32)
+        assert outcome.status == FAILED
+        assert outcome.reason == ("the worker's result says archived, but storage holds no such document; "
+                                  "input left in the batch")
+        swapped = _confirmed(ctx, DocumentOutcome("van-ban.pdf", ARCHIVED, id="ef" * 32), "12" * 32)
+        assert swapped.status == FAILED and swapped.id == "12" * 32

@@ -23,6 +23,16 @@ def test_a_secret_in_config_toml_is_refused_with_where_to_put_it(tmp_path: Path)
     assert str(tmp_path.resolve() / "secrets" / "s3.secret_key") in str(caught.value)
 
 
+def test_a_database_password_inside_catalog_url_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[catalog]\nurl = "postgresql://archive:pw@db/archive"\n',
+                                          encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"catalog\.url holds a password"):
+        load_settings(tmp_path, environ={})
+    (tmp_path / "config.toml").write_text('[catalog]\nurl = "postgresql://archive@db/archive"\n', encoding="utf-8")
+    settings = load_settings(tmp_path, environ={"ARCHIVE_CATALOG__PASSWORD": "p@ss:word"})
+    assert settings.catalog_url == "postgresql://archive:p%40ss%3Aword@db/archive"
+
+
 def test_a_secret_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "secrets"
     folder.mkdir()

@@ -1,6 +1,9 @@
 """Issue 9, finding 6 — one post-signature change went unseen: an unsigned incremental update that
 rewrites the /Info title object in place verified VALID, B-LTA, "covers whole document"; bytes
-appended after the last %%EOF passed too.
+appended after the last %%EOF passed too. The security review then hid 10 KB between the signed
+%%EOF and an empty incremental update (probe gap_bytes.py): valid again, until every byte after the
+last signature had to belong to an object, xref section or trailer of an update, and every object
+of an update had to be used by the document.
 
 The attacks run for real against a B-LTA file signed by `archive sign` (TEST PKI, real responders):
 the forged title is what poppler shows afterwards, and `archive verify` must refuse the file and say
@@ -10,6 +13,7 @@ why. Verification runs offline (network namespace): a B-LTA file carries its own
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pipeline.devtools.responders import Responders
 from tests.security.pki_home import Home, make_home
 from tests.sign.helpers import info_object_number, make_pdfa, rewrite_object
+from tests.sign.test_info_and_eof import PAYLOAD, append_update, new_number, same_info
 
 FORGED_TITLE = "Quyet dinh GIA MAO"
 
@@ -109,3 +114,38 @@ def test_a_line_end_after_eof_is_not_tampering(home: Home, b_lta: Path, tmp_path
     padded.write_bytes(b_lta.read_bytes() + b"\r\n")
     code, report = _verify_offline(home, padded)
     assert (code, report["status"]) == (0, "valid"), report["problems"]
+
+
+GAP = re.compile(
+    r"(\d+) bytes between revisions \(offset (\d+)–(\d+)\) are not part of any object of the update: "
+    r"no signature covers them"
+)
+ORPHAN = re.compile(r"1 object \((\d+)\) written after the last signature is used by nothing in the document: .*")
+
+
+@pytest.mark.parametrize(
+    ("parts", "reason"),
+    [
+        (lambda d: [PAYLOAD + b"\n"], GAP),  # the review's attack: bytes, then an empty update
+        (lambda d: [same_info(d), b"%d 0 obj\n(%s)\nendobj\n" % (new_number(d) + 7, PAYLOAD)], GAP),
+        (lambda d: [same_info(d), PAYLOAD + b"\n", (new_number(d), b"(x)")], GAP),
+        (lambda d: [same_info(d), (new_number(d), b"(%s)" % PAYLOAD)], ORPHAN),
+    ],
+    ids=["between-revisions", "unreferenced-object", "between-two-objects", "object-nothing-uses"],
+)
+def test_bytes_no_signature_covers_hidden_in_an_update_are_invalid(
+    home: Home, b_lta: Path, tmp_path: Path, parts, reason: re.Pattern
+) -> None:
+    data = b_lta.read_bytes()
+    forged = tmp_path / "hidden.pdf"
+    forged.write_bytes(append_update(data, parts(data)))
+    assert forged.read_bytes().startswith(data) and PAYLOAD in forged.read_bytes()
+    assert _pdf_title(forged) == _pdf_title(b_lta)  # readers show the signed document, nothing else changed
+    assert subprocess.run(["qpdf", "--check", str(forged)], capture_output=True).returncode == 0  # well-formed
+    code, report = _verify_offline(home, forged)
+    assert code == 1, report
+    assert (report["valid"], report["status"], report["covers_whole_document"]) == (False, "invalid", False)
+    [problem] = [p for p in report["problems"] if reason.fullmatch(p)]
+    if reason is GAP:  # the range named is where the payload lies
+        start, end = (int(n) for n in GAP.fullmatch(problem).groups()[1:])
+        assert PAYLOAD.strip() in forged.read_bytes()[start : end + 1]

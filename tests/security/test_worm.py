@@ -54,6 +54,7 @@ def ctx(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The production composition root on a fresh bucket, with the application's own S3 keys."""
     settings = load_settings(tmp_path_factory.mktemp("worm-home"), environ={})
     settings.s3 = s3_server.s3.model_copy(update={"bucket": f"worm-{uuid.uuid4().hex[:10]}"})
+    settings.audit.seal_key = s3_server.audit.seal_key  # the ingest seal below is MACed
     assert settings.s3.retention_days == 3653  # the default minimum: ten years
     with Context(settings) as context:
         context.store.ensure_bucket()

@@ -1,9 +1,13 @@
 """Issue 9, finding 6: the document information dictionary (/Info) is compared by contents across
-revisions, not only by reference, and bytes after the last %%EOF are a finding. The legitimate
-incremental updates of the archive's own signer (DSS, document timestamps, renewal) stay valid."""
+revisions, not only by reference, and bytes after the last %%EOF are a finding, and so are bytes
+between revisions or inside an update that belong to none of its objects, and objects of an update
+that nothing in the document uses. The legitimate incremental updates of the archive's own signer
+(DSS, document timestamps, renewal) stay valid."""
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from pipeline.devtools.responders import Responders
 from pipeline.sign import SignPolicy, sign_pdf, verify_pdf
+from pipeline.sign.byte_coverage import orphan_objects, uncovered_gaps, unsigned_bytes_problems
 from pipeline.sign.revisions import trailing_bytes_problems, unsigned_info_problems
 from tests.sign.helpers import info_object_number, pyhanko_sign, rewrite_object
 
@@ -171,3 +176,236 @@ def test_only_moddate_and_a_pyhanko_producer_suffix_may_change(b_lta, tmp_path, 
     last_signed = max(s.signed_revision for s in reader.embedded_signatures)
     expected = "the document information dictionary (/Info) changed after the last signature: "
     assert unsigned_info_problems(reader, last_signed) == [expected + key for key in flagged]
+
+
+# Bytes between revisions (security review, probe gap_bytes.py): the signed %%EOF, then bytes, then an
+# update that the checks above see as harmless (nothing changed), so pyHanko said "covers whole document".
+
+Part = bytes | tuple[int, bytes]  # raw bytes, or (object number, body) of an object the update's xref references
+
+
+def append_update(data: bytes, parts: list[Part]) -> bytes:
+    """``data`` plus an incremental update made of ``parts`` in order, closed by a classic xref section
+    that references the ``(number, body)`` objects only (with no object at all: the reviewer's empty
+    update, one free entry), a trailer repeating the last one's /Root, /Info and /ID, startxref, %%EOF."""
+    root = re.findall(rb"/Root (\d+ \d+) R", data)[-1]
+    info = re.findall(rb"/Info (\d+ \d+) R", data)[-1]
+    size = max(int(s) for s in re.findall(rb"/Size (\d+)", data))
+    ids = re.findall(rb"/ID\s*\[\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*\]", data)[-1]
+    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    out = data if data.endswith(b"\n") else data + b"\n"
+    offsets = {}
+    for part in parts:
+        if isinstance(part, tuple):
+            offsets[part[0]] = len(out)
+            out += b"%d 0 obj\n%s\nendobj\n" % part
+        else:
+            out += part
+    xref_at = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n"
+    out += b"".join(b"%d 1\n%010d 00000 n \n" % (number, offset) for number, offset in sorted(offsets.items()))
+    size = max([size, *(number + 1 for number in offsets)])
+    out += b"trailer\n<< /Size %d /Root %s R /Info %s R /ID [<%s><%s>] /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size,
+        root,
+        info,
+        ids[0],
+        ids[1],
+        prev,
+        xref_at,
+    )
+    return out
+
+
+def same_info(data: bytes) -> tuple[int, bytes]:
+    """The /Info object, rewritten with the same contents: an update object every check accepts."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    ref = reader.trailer_view.raw_get("/Info")
+    body = io.BytesIO()
+    ref.get_object().write_to_stream(body)
+    return ref.idnum, body.getvalue()
+
+
+def new_number(data: bytes) -> int:
+    return max(int(s) for s in re.findall(rb"/Size (\d+)", data))
+
+
+def _problems(data: bytes) -> list[str]:
+    return unsigned_bytes_problems(PdfFileReader(io.BytesIO(data), strict=False), data)
+
+
+PAYLOAD = b"HIDDEN PAYLOAD TUYET MAT " * 400  # 10 000 bytes, as in the review
+
+
+@pytest.fixture(scope="module")
+def b_lt(pki, pdfa, signer, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("lt") / "b-lt.pdf"
+    with Responders(pki.directory):
+        sign_pdf(pdfa, out, signer, SignPolicy(level="B-LT", tsa_url=pki.tsa_url, trust_roots=(pki.root_ca,)))
+    return out
+
+
+def test_our_own_updates_account_for_every_byte(b_lt, b_lta, signed_bb):
+    """pyHanko's DSS (B-LT) and DSS-after-timestamp (B-LTA) revisions: xref streams, object streams, no gap."""
+    for path, later in ((b_lt, 1), (b_lta, 1), (signed_bb[0], 0)):
+        data = path.read_bytes()
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        last_signed = max(s.signed_revision for s in reader.embedded_signatures)
+        assert reader.xrefs.total_revisions - 1 - last_signed == later  # unsigned revisions to account for
+        assert uncovered_gaps(reader, data) == [] and orphan_objects(reader) == []
+        assert unsigned_bytes_problems(reader, data) == []
+
+
+def test_a_harmless_classic_update_is_fine(b_lta, signed_bb):
+    """The accounting itself: an update whose every byte is an object, the xref table, the trailer, startxref."""
+    for source in (b_lta, signed_bb[0]):
+        data = source.read_bytes()
+        assert _problems(append_update(data, [])) == []
+        assert _problems(append_update(data, [same_info(data), b"\r\n \n"])) == []  # whitespace is no payload
+
+
+def test_the_reviewers_attack_bytes_then_an_empty_update(b_lta, signed_bb, pki, tmp_path):
+    for source in (b_lta, signed_bb[0]):
+        data = source.read_bytes()
+        forged = append_update(data, [PAYLOAD + b"\n"])
+        start = len(data)  # the signed file ends with its %%EOF line
+        expected = (
+            f"{len(PAYLOAD.rstrip())} bytes between revisions (offset {start}–{start + len(PAYLOAD.rstrip()) - 1}) "
+            "are not part of any object of the update: no signature covers them"
+        )
+        assert _problems(forged) == [expected]
+        report = _verify(tmp_path, forged, [pki.root_ca])
+        assert (report.valid, report.status, report.covers_whole_document) == (False, "invalid", False)
+        assert expected in report.problems
+
+
+@pytest.mark.parametrize(
+    ("parts", "uncovered"),
+    [
+        (lambda d: [b"% TUYET MAT: a comment line is a payload too\n"], b"% TUYET MAT"),
+        (lambda d: [same_info(d), b"%d 0 obj\n(%s)\nendobj\n" % (new_number(d) + 7, PAYLOAD)], b"obj\n(HIDDEN"),
+        (lambda d: [same_info(d), PAYLOAD, (new_number(d), b"<< >>")], PAYLOAD.strip()),
+        (lambda d: [(same_info(d)[0], same_info(d)[1] + b" " + PAYLOAD)], b"obj\n<<"),  # junk before endobj
+    ],
+    ids=["comment-lines", "unreferenced-object", "between-two-objects", "junk-inside-an-object"],
+)
+def test_bytes_inside_an_update_outside_its_objects_are_invalid(b_lta, pki, tmp_path, parts, uncovered):
+    data = b_lta.read_bytes()
+    forged = append_update(data, parts(data))
+    [problem, *_] = _problems(forged)
+    numbers = re.search(r"^(\d+) bytes between revisions \(offsets? (\d+)–(\d+)", problem)
+    assert numbers, problem
+    first = int(numbers[2])
+    assert uncovered in forged[first : int(numbers[3]) + 1]
+    report = _verify(tmp_path, forged, [pki.root_ca])
+    assert (report.valid, report.status, report.covers_whole_document) == (False, "invalid", False)
+    assert problem in report.problems
+
+
+def test_an_object_the_xref_references_but_nothing_uses_is_invalid(b_lta, pki, tmp_path):
+    """Referenced by the xref, so its bytes are accounted for; but pyHanko's difference analysis accepts an
+    orphan whatever it holds, so it is the same hiding place."""
+    data = b_lta.read_bytes()
+    number = new_number(data)
+    forged = append_update(data, [same_info(data), (number, b"(%s)" % PAYLOAD)])
+    expected = f"1 object ({number}) written after the last signature is used by nothing in the document"
+    assert [p.split(":")[0] for p in _problems(forged)] == [expected]
+    report = _verify(tmp_path, forged, [pki.root_ca])
+    assert (report.valid, report.status, report.covers_whole_document) == (False, "invalid", False)
+    assert any(p.startswith(expected) for p in report.problems), report.problems
+
+
+def test_an_orphan_added_by_a_pdf_library_is_invalid(b_lta):
+    """The same through pyHanko's writer (xref stream): an object added and used by nothing."""
+    out = io.BytesIO()
+    with b_lta.open("rb") as fh:
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        ref = writer.add_object(generic.TextStringObject("TUYỆT MẬT " * 100))
+        writer.write(out)
+    data = out.getvalue()
+    assert orphan_objects(PdfFileReader(io.BytesIO(data), strict=False)) == [ref.idnum]
+    assert uncovered_gaps(PdfFileReader(io.BytesIO(data), strict=False), data) == []
+
+
+def _object_stream_update(source: Path, orphan: bool) -> bytes:
+    """pyHanko's writer, /Info rewritten (same contents) inside an object stream of the update; with
+    ``orphan``, a second object in that stream that nothing uses."""
+    out = io.BytesIO()
+    with source.open("rb") as fh:
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        objects = writer.prepare_object_stream()
+        ref = writer.prev.trailer_view.raw_get("/Info")
+        objects.add_object(ref.idnum, generic.DictionaryObject(ref.get_object()))  # same number, new place
+        if orphan:
+            writer.add_object(generic.TextStringObject("TUYỆT MẬT " * 100), obj_stream=objects)
+        objects.ref = writer.add_object(objects.as_pdf_object())  # the stream object, registered once filled
+        writer.write(out)
+    return out.getvalue()
+
+
+def test_objects_in_an_object_stream_of_an_update_are_accounted_for(b_lta):
+    data = _object_stream_update(b_lta, orphan=False)
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    final = reader.xrefs.get_xref_data(reader.xrefs.total_revisions - 1)
+    assert final.xrefs_in_objstm and final.obj_streams_used  # the case at hand: /Info inside an object stream
+    assert unsigned_bytes_problems(reader, data) == []
+    forged = _object_stream_update(b_lta, orphan=True)
+    [problem] = _problems(forged)
+    assert "written after the last signature is used by nothing in the document" in problem
+
+
+def test_an_object_stream_update_that_changes_nothing_stays_valid(b_lta, pki, tmp_path):
+    report = _verify(tmp_path, _object_stream_update(b_lta, orphan=False), [pki.root_ca])
+    assert report.valid and report.status == "valid" and report.covers_whole_document, report.problems
+
+
+def _stuffed_object_stream_update(source: Path) -> bytes:
+    """/Info rewritten (same contents) inside an object stream that carries a payload after its object."""
+    out = io.BytesIO()
+    with source.open("rb") as fh:
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        objects = writer.prepare_object_stream(compress=False)
+        ref = writer.prev.trailer_view.raw_get("/Info")
+        objects.add_object(ref.idnum, generic.DictionaryObject(ref.get_object()))
+        stream = objects.as_pdf_object()
+        stuffed = generic.StreamObject(
+            {k: stream[k] for k in ("/Type", "/N", "/First")}, stream_data=stream.data + b"\n" + PAYLOAD
+        )
+        stuffed.compress()
+        objects.ref = writer.add_object(stuffed)
+        writer.write(out)
+    return out.getvalue()
+
+
+def _stuffed_xref_stream(data: bytes, payload: bytes) -> bytes:
+    """The last revision's xref stream (pyHanko's, Flate, no predictor) with a payload after its entries."""
+    import zlib
+
+    head = data.rindex(b" 0 obj", 0, data.rindex(b"/Type /XRef"))
+    match = re.compile(rb"/Length (\d+)(.*?)stream\n", re.S).search(data, head)
+    start = match.end()
+    body = zlib.compress(zlib.decompress(data[start : start + int(match[1])]) + payload)
+    stuffed = data[: match.start()] + b"/Length %d" % len(body) + match[2] + b"stream\n" + body
+    return stuffed + data[start + int(match[1]) :]  # the xref stream is last: no offset moves
+
+
+def test_payload_inside_an_object_stream_of_an_update_is_invalid(b_lta, pki, tmp_path):
+    forged = _stuffed_object_stream_update(b_lta)
+    assert PAYLOAD not in forged  # compressed: invisible in the file's bytes
+    expected = "bytes that are part of no object of the update: no signature covers them"
+    [problem] = _problems(forged)
+    assert problem.startswith("the object stream ") and problem.endswith(expected)
+    assert f"holds {len(PAYLOAD.strip())} bytes" in problem
+    report = _verify(tmp_path, forged, [pki.root_ca])
+    assert (report.valid, report.status, report.covers_whole_document) == (False, "invalid", False)
+
+
+def test_payload_inside_the_xref_stream_of_an_update_is_invalid(b_lt, pki, tmp_path):
+    """pyHanko reads up to 4 KB of decoded data beyond the entries of an xref stream (its decode slack)."""
+    data = b_lt.read_bytes()
+    forged = _stuffed_xref_stream(data, PAYLOAD[:4000])
+    assert len(forged) != len(data) and _problems(data) == []
+    [problem] = _problems(forged)
+    assert problem.startswith("the cross-reference stream ") and "holds 4000 bytes that are no entry" in problem
+    report = _verify(tmp_path, forged, [pki.root_ca])
+    assert (report.valid, report.status, report.covers_whole_document) == (False, "invalid", False)

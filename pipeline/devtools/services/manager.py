@@ -67,9 +67,9 @@ def _roll_back(settings: Settings, started: list[_Service]) -> list[str]:
 
 def with_local_secrets(settings: Settings) -> Settings:
     """Give the settings (in place, and returned) the local instance's credentials: each one no source sets
-    (the Redis password, the task-message key, the S3 keys of a managed S3 server) is generated into
+    (the Redis password, the task-message key, the audit seal key, the S3 keys of a managed S3 server) is generated into
     ``<home>/secrets``, so the caller, the services and every later process agree on them."""
-    names = ["redis.password", "redis.message_key"]
+    names = ["redis.password", "redis.message_key", "audit.seal_key"]
     if settings.s3.manage_local:
         names += ["s3.access_key", "s3.secret_key"]
     current = settings

@@ -94,7 +94,7 @@ def _print_summary(report: Any) -> None:
 
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes (default: one per core).")] = 0,
-    queues: Annotated[str, typer.Option(help="Queues to consume: ocr, index.")] = "ocr,index",
+    queues: Annotated[str, typer.Option(help="Queues to consume: ocr, index, renew.")] = "ocr,index,renew",
     beat: Annotated[bool, typer.Option("--beat", help="Also run the scheduler (daily timestamp renewal). "
                                                       "Run exactly one worker with --beat.")] = False,
     loglevel: Annotated[str, typer.Option(help="Celery log level: debug, info, warning, error.")] = "info",
