@@ -83,7 +83,7 @@ def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID", help="A s
         state = states.get(outcome, "[red]INVALID[/]")
         out.print(f"{state}  {escape(target)}")
         for key in ("level", "signer", "signed_at", "trusted", "trust_anchor", "intact", "covers_whole_document",
-                    "timestamp_valid", "timestamp_at", "ltv", "revocation", "pdfa", "checksum"):
+                    "timestamp_valid", "timestamp_at", "ltv", "revocation", "pdfa", "checksum", "seal", "artefacts"):
             if key in report:
                 out.print(f"  {key:10} {escape(str(report[key]))}")
         for problem in report.get("problems", []):
