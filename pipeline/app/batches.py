@@ -26,7 +26,7 @@ from pipeline.app.process import (
     item_to_dict,
 )
 from pipeline.core.actor import Actor
-from pipeline.core.vocabulary import Role
+from pipeline.core.vocabulary import DocState, Role
 from pipeline.scan import BatchPlan, IntakeItem, plan_batch
 
 
@@ -48,6 +48,7 @@ class NullObserver:
 
 
 log = logging.getLogger("archive.ingest")
+SKIPPED = DocState.SKIPPED.value  # not a document (OS or office leftovers): reported, never makes ingest fail
 
 
 @dataclass
@@ -56,6 +57,7 @@ class IngestReport:
     batch_id: str = ""
     documents: list[DocumentOutcome] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
+    manifest: str = ""  # the manifest read (not a document, so no row)
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.documents if d.status == status)
@@ -76,14 +78,16 @@ class IngestReport:
 
     @property
     def empty(self) -> bool:
-        return not self.documents and not self.manifest_errors
+        """No document at all: nothing, or only skipped files (which never make the ingest fail)."""
+        return self.count(SKIPPED) == len(self.documents) and not self.manifest_errors
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "batch": self.batch,
             "batch_id": self.batch_id,
-            "summary": {s: self.count(s) for s in (ARCHIVED, DUPLICATE, QUARANTINED, FAILED, PENDING)},
+            "summary": {s: self.count(s) for s in (ARCHIVED, DUPLICATE, QUARANTINED, SKIPPED, FAILED, PENDING)},
             "documents": [d.to_dict() for d in self.documents],
+            "manifest": self.manifest,
             "manifest_errors": self.manifest_errors,
         }
 
@@ -130,11 +134,15 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
         ctx.catalog.plan_item(batch_id, entry.source_path, getattr(entry, "doc_id", ""))
     ctx.audit.record(actor.name, "batch.start", batch_id, "ok",
                      {"name": plan.batch, "documents": len(plan.documents), "problems": len(plan.problems),
-                      "executor": mode})
+                      "skipped": len(plan.skipped), "executor": mode})
     log.info("batch %s: %d document(s), %d problem(s)", plan.batch, len(plan.documents), len(plan.problems),
              extra={"batch": batch_id})
     observer.planned(plan)
-    report = IngestReport(batch=plan.batch, batch_id=batch_id, manifest_errors=list(plan.manifest_errors))
+    report = IngestReport(batch=plan.batch, batch_id=batch_id, manifest_errors=list(plan.manifest_errors),
+                          manifest=plan.manifest)
+    for skip in plan.skipped:  # not documents: left in the batch, journalled with their reason
+        ctx.catalog.set_item_state(batch_id, skip.source_path, SKIPPED, reason=skip.reason)
+        report.documents.append(DocumentOutcome(skip.source_path, SKIPPED, reason=skip.reason))
     for problem in plan.problems:
         outcome = quarantine_problem(ctx, actor.name, batch_id, plan.batch, problem)
         report.documents.append(outcome)

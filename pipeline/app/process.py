@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import ocr, sign
+from pipeline.app import signed_original
 from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
 from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source
@@ -166,15 +167,27 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         intake_event = Event(stage="intake", started_at=received_at, finished_at=datetime.now(UTC),
                              detail={"origin": item.origin.value, "needs_ocr": item.needs_ocr,
                                      "warnings": item.warnings})
-        result, ocr_event = _run_ocr(item, settings, workdir)
-        stage = "sign"
-        notify("sign")
-        final_pdf, facts, sign_event = _run_sign(item, settings, result.pdf_path, workdir)
+        found = signed_original.incoming_signatures(item.files[0], settings) if item.kind == "pdf" else None
+        if found is not None and found.signed:  # never re-written: preserved as received
+            stage = "preserve"
+            try:
+                result, facts, incoming, ocr_event = signed_original.preserve(item.files[0], found, settings, workdir)
+            except signed_original.NotPreserved as exc:
+                raise StageFailure("preserve", str(exc)) from exc
+            final_pdf, sign_event = result.pdf_path, None
+        else:
+            incoming = []
+            result, ocr_event = _run_ocr(item, settings, workdir)
+            stage = "sign"
+            notify("sign")
+            final_pdf, facts, sign_event = _run_sign(item, settings, result.pdf_path, workdir)
         events = [e for e in (intake_event, ocr_event, sign_event) if e is not None]
         stage = "store"
         notify("store")
         timer = StageTimer("store")
         record = build_record(item, batch, received_at, result, facts, events)
+        if incoming:
+            record.representation, record.incoming_signatures = signed_original.REPRESENTATION, incoming
         record.events.append(timer.event())
         texts = [p.text for p in result.pages]
         originals = [(p.name, p) for p in item.files]

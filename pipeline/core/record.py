@@ -75,6 +75,17 @@ class SignatureFacts(BaseModel):
     timestamped: bool = False
 
 
+class IncomingSignature(BaseModel):
+    """A signature the document already carried when it arrived (a sender's), as validated at intake."""
+
+    field_name: str = ""
+    signer_subject: str = ""
+    signed_at: datetime | None = None
+    level: str = ""
+    status: str = ""  # valid | indeterminate | invalid
+    reasons: list[str] = Field(default_factory=list)
+
+
 class Event(BaseModel):
     """One pipeline step and its outcome; tool versions make results reproducible."""
 
@@ -97,6 +108,10 @@ class DocumentRecord(BaseModel):
     pages: list[PageInfo] = Field(default_factory=list)
     artefacts: dict[str, Artefact] = Field(default_factory=dict)  # role -> artefact
     signature: SignatureFacts = Field(default_factory=SignatureFacts)
+    # A signed incoming PDF is never re-written: archive.pdf is the original byte for byte plus the archive's
+    # incremental DSS + document timestamp ("signed-original"); otherwise the PDF/A rendition ("pdfa").
+    representation: str = "pdfa"
+    incoming_signatures: list[IncomingSignature] = Field(default_factory=list)
     pdfa: str = ""  # claimed conformance, e.g. "2B"
     events: list[Event] = Field(default_factory=list)
     archived_at: datetime | None = None

@@ -83,7 +83,8 @@ class DocState(StrEnum):
     QUARANTINED = "quarantined"
     FAILED = "failed"  # could not even be quarantined (e.g. storage down): the input stays where it was
     PENDING = "pending"  # submitted, not finished when the caller stopped waiting
+    SKIPPED = "skipped"  # not a document (OS or office leftovers): left in the batch, with its reason
 
     @property
     def final(self) -> bool:
-        return self in (DocState.ARCHIVED, DocState.DUPLICATE, DocState.QUARANTINED)
+        return self in (DocState.ARCHIVED, DocState.DUPLICATE, DocState.QUARANTINED, DocState.SKIPPED)

@@ -5,6 +5,7 @@ Wraps OCRmyPDF/Tesseract (runner, hocr), img2pdf (images), pikepdf (pdfprep, val
 """
 
 from pipeline.ocr.convert import make_pdfa
+from pipeline.ocr.text import page_texts
 from pipeline.ocr.types import OcrError, OcrRequest, OcrResult, PageText
 from pipeline.ocr.validate import check_pdfa, claimed_pdfa
 from pipeline.ocr.versions import tool_versions
@@ -17,5 +18,6 @@ __all__ = [
     "check_pdfa",
     "claimed_pdfa",
     "make_pdfa",
+    "page_texts",
     "tool_versions",
 ]

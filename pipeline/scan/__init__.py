@@ -3,7 +3,7 @@
 Knows nothing about OCR, storage or Celery: it returns a plan (plain data) that the orchestrator runs.
 """
 
-from pipeline.scan.batch import BatchPlan, IntakeItem, IntakeProblem, plan_batch
+from pipeline.scan.batch import BatchPlan, IntakeItem, IntakeProblem, IntakeSkip, plan_batch
 from pipeline.scan.images import ImageInspection, inspect_images
 from pipeline.scan.manifest import ManifestError, read_manifest
 from pipeline.scan.origin import PdfInspection, inspect_pdf
@@ -13,6 +13,7 @@ __all__ = [
     "ImageInspection",
     "IntakeItem",
     "IntakeProblem",
+    "IntakeSkip",
     "ManifestError",
     "PdfInspection",
     "inspect_images",

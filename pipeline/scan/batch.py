@@ -3,6 +3,9 @@
 A batch is a folder where each sub-folder is one document made of page images (pages in natural name
 order: ``page2`` before ``page10``) and each PDF file is one document. ``manifest.csv`` gives metadata.
 Anything else is reported as a problem so the orchestrator can quarantine it: nothing is dropped silently.
+Hidden names (``.an.pdf``, a ``.scans/`` folder) are inputs like any other; files that operating systems and
+office programs leave behind (``Thumbs.db``, ``.DS_Store``, ``~$`` lock files, ``.Trashes/`` …, see
+``pipeline.scan.junk``) are listed in ``plan.skipped`` with their reason. The manifest is ``plan.manifest``.
 
 Intake reads regular files and folders only. A symbolic link is never followed, wherever it points
 (outside the batch, dangling, or inside it): following one uploaded files from outside the batch into
@@ -27,11 +30,11 @@ from typing import Literal
 
 from pipeline.core.record import DocumentMetadata, Origin, nfc
 from pipeline.scan.images import IMAGE_SUFFIXES, MAX_PAGE_PIXELS, inspect_images
+from pipeline.scan.junk import junk_reason
 from pipeline.scan.manifest import ManifestError, ManifestRows, read_manifest
 from pipeline.scan.origin import UnreadableInput, inspect_pdf
 
 MANIFEST_NAME = "manifest.csv"
-IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,14 @@ class IntakeProblem:
 
 
 @dataclass
+class IntakeSkip:
+    """A file or folder that is not a document and is left where it is (OS or office leftovers)."""
+
+    source_path: str
+    reason: str  # one line, Vietnamese / English
+
+
+@dataclass
 class BatchPlan:
     batch: str
     root: Path
@@ -69,6 +80,8 @@ class BatchPlan:
     documents: list[IntakeItem] = field(default_factory=list)
     problems: list[IntakeProblem] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)  # rows that name no document in the batch
+    skipped: list[IntakeSkip] = field(default_factory=list)  # not documents, each with its reason
+    manifest: str = ""  # the manifest read: its path in the batch, else as given ("" when there is none)
 
 
 def natural_key(name: str) -> list[object]:
@@ -97,8 +110,21 @@ def _relative(root: Path, path: Path) -> str:
     return nfc(path.relative_to(root).as_posix())
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".") and path.name not in IGNORED_NAMES
+def _order(path: Path) -> tuple[list[object], str]:
+    """Natural name order; a leading dot (a hidden name) does not move a page or document."""
+    return natural_key(path.name.lstrip(".")), path.name
+
+
+def _split_junk(root: Path, entries: list[Path]) -> tuple[list[Path], list[IntakeSkip]]:
+    kept: list[Path] = []
+    skipped: list[IntakeSkip] = []
+    for path in entries:
+        reason = junk_reason(path)
+        if reason is None:
+            kept.append(path)
+        else:
+            skipped.append(IntakeSkip(_relative(root, path), reason))
+    return kept, skipped
 
 
 def _refusal(root: Path, path: Path) -> IntakeProblem | None:
@@ -122,9 +148,16 @@ def _refusal(root: Path, path: Path) -> IntakeProblem | None:
                               "copy the file instead)")
 
 
-def _image_document(root: Path, folder: Path, max_pixels: int) -> list[IntakeItem | IntakeProblem]:
+Found = IntakeItem | IntakeProblem | IntakeSkip
+
+
+def _image_document(root: Path, folder: Path, max_pixels: int) -> list[Found]:
+    entries, skipped = _split_junk(root, sorted(folder.iterdir(), key=_order))
+    return [*skipped, *_image_pages(root, folder, entries, max_pixels)]
+
+
+def _image_pages(root: Path, folder: Path, entries: list[Path], max_pixels: int) -> list[IntakeItem | IntakeProblem]:
     rel = _relative(root, folder)
-    entries = sorted((p for p in folder.iterdir() if _visible(p)), key=lambda p: natural_key(p.name))
     refused = [r for r in (_refusal(root, p) for p in entries) if r is not None]
     if refused:
         names = {r.source_path.rsplit("/", 1)[-1] for r in refused}
@@ -158,13 +191,16 @@ def _pdf_document(root: Path, path: Path) -> IntakeItem | IntakeProblem:
                       DocumentMetadata())
 
 
-def _entry(root: Path, entry: Path, max_pixels: int) -> list[IntakeItem | IntakeProblem]:
+def _entry(root: Path, entry: Path, max_pixels: int) -> list[Found]:
     """What one top-level entry of the batch is; an I/O failure becomes a problem, not a crash."""
     rel = _relative(root, entry)
     try:
         refused = _refusal(root, entry)
         if refused is not None:
             return [refused]
+        skip = junk_reason(entry)
+        if skip is not None:
+            return [IntakeSkip(rel, skip)]
         if entry.is_dir():
             return _image_document(root, entry, max_pixels)
         if entry.suffix.lower() == ".pdf":
@@ -205,13 +241,18 @@ def plan_batch(batch_dir: Path, manifest: Path | None = None, batch_name: str | 
     manifest_path = _batch_manifest(root, manifest)
     rows = read_manifest(manifest_path) if manifest_path.is_file() else None
     manifest_abs = {manifest_path.absolute(), manifest_path.resolve()}
+    if rows is not None:
+        inside = manifest_path.resolve()
+        plan.manifest = _relative(root, inside) if inside.is_relative_to(root) else str(manifest_path)
 
-    for entry in sorted((p for p in root.iterdir() if _visible(p)), key=lambda p: natural_key(p.name)):
+    for entry in sorted(root.iterdir(), key=_order):
         if entry in manifest_abs or (not entry.is_symlink() and entry.resolve() in manifest_abs):
-            continue
+            continue  # the manifest is read, not archived: accounted for as plan.manifest
         for found in _entry(root, entry, max_pixels):
             if isinstance(found, IntakeProblem):
                 plan.problems.append(found)
+            elif isinstance(found, IntakeSkip):
+                plan.skipped.append(found)
             else:
                 plan.documents.append(found)
 
@@ -228,8 +269,11 @@ def _apply_manifest(plan: BatchPlan, rows: ManifestRows) -> None:
             row_errors.setdefault(key, []).append(message)
         else:
             plan.manifest_errors.append(message)
+    skipped = {s.source_path for s in plan.skipped}
     for key in rows.by_path:
-        if key not in known:
+        if key in skipped:
+            plan.manifest_errors.append(f"manifest row for {key!r} names a file that is not a document (skipped)")
+        elif key not in known:
             plan.manifest_errors.append(f"manifest row for {key!r} names no file or folder in the batch")
     kept: list[IntakeItem] = []
     for doc in plan.documents:

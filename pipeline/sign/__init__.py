@@ -46,3 +46,8 @@ __all__ = [
     "verify_pdf",
     "visible_for",
 ]
+
+from .augment import augment_to_lta
+from .incoming import AugmentInfo, IncomingSignature, IncomingSignatures, inspect_incoming
+
+__all__ += ["AugmentInfo", "IncomingSignature", "IncomingSignatures", "augment_to_lta", "inspect_incoming"]

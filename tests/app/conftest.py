@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,28 +38,36 @@ class Home:
         return subprocess.run([ARCHIVE, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+@contextmanager
+def build_home(s3_server: Settings, root: Path, prefix: str, level: str = "B-B") -> Iterator[Home]:
+    """A home in ``root`` on a fresh bucket of the session's S3 server, signing at ``level`` with the TEST PKI
+    (B-B: no TSA), its responders (OCSP, CRL, TSA) running while the context is open."""
     from pipeline.devtools import init_test_pki
     from pipeline.devtools.responders import Responders
     from pipeline.devtools.testconfig import use_test_pki
     from tests.sign.helpers import free_port
 
-    root = tmp_path_factory.mktemp("app-home")
     settings = load_settings(root, environ={})
-    settings.s3 = s3_server.s3.model_copy(update={"bucket": f"app-{uuid.uuid4().hex[:10]}"})
+    settings.s3 = s3_server.s3.model_copy(update={"bucket": f"{prefix}-{uuid.uuid4().hex[:10]}"})
     settings.s3.manage_local = False
     settings.audit.seal_key = s3_server.audit.seal_key  # written to <home>/secrets by write_settings
     pki = init_test_pki(root / "pki", port=free_port())
     use_test_pki(settings, pki)
-    settings.sign.level = "B-B"
-    settings.sign.tsa_url = ""
+    settings.sign.level = level
+    if level == "B-B":
+        settings.sign.tsa_url = ""
     settings.executor = "local"
     write_settings(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env.update({"ARCHIVE_HOME": str(root), "OMP_THREAD_LIMIT": "1"})
     with Responders(pki.directory):
         yield Home(load_settings(root, environ={}), env)
+
+
+@pytest.fixture(scope="module")
+def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    with build_home(s3_server, tmp_path_factory.mktemp("app-home"), "app") as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,10 +33,9 @@ from pipeline.archive import ArchiveStore, audit_log, layout
 from pipeline.archive.store import metadata_bytes, metadata_sha256
 from pipeline.core.audit import AuditEvent, seal
 from pipeline.core.record import DocumentRecord
-from pipeline.core.settings import Settings, load_settings, write_settings
+from pipeline.core.settings import Settings
 from pipeline.core.vocabulary import Classification
-from tests.app.conftest import HEADER, Home
-from tests.sign.helpers import free_port
+from tests.app.conftest import HEADER, Home, build_home
 
 SOURCES = {"intact": "nguyen-ven.pdf", "tampered": "bi-sua.pdf", "donor": "ban-khac.pdf", "declassified": "mat.pdf"}
 LEGACY = "0e" * 32  # a document stored without a seal (see test_a_document_without_a_seal_is_not_valid)
@@ -47,24 +44,8 @@ LEGACY = "0e" * 32  # a document stored without a seal (see test_a_document_with
 @pytest.fixture(scope="module")
 def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     """A home signing at B-LTA with the TEST PKI, its responders (OCSP, CRL, TSA) running for the module."""
-    from pipeline.devtools import init_test_pki
-    from pipeline.devtools.responders import Responders
-    from pipeline.devtools.testconfig import use_test_pki
-
-    root = tmp_path_factory.mktemp("sealed-home")
-    pki = init_test_pki(root / "pki", port=free_port())
-    settings = load_settings(root, environ={})
-    settings.s3 = s3_server.s3.model_copy(update={"bucket": f"sealed-{uuid.uuid4().hex[:10]}"})
-    settings.s3.manage_local = False
-    settings.audit.seal_key = s3_server.audit.seal_key  # to <home>/secrets/audit.seal_key (write_settings)
-    use_test_pki(settings, pki)
-    settings.sign.level = "B-LTA"
-    settings.executor = "local"
-    write_settings(settings)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
-    env.update({"ARCHIVE_HOME": str(root), "OMP_THREAD_LIMIT": "1"})
-    with Responders(pki.directory):
-        yield Home(load_settings(root, environ={}), env)
+    with build_home(s3_server, tmp_path_factory.mktemp("sealed-home"), "sealed", "B-LTA") as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

@@ -82,12 +82,14 @@ def _print_summary(report: Any) -> None:
     for column in ("document", "status", "id", "pages", "origin", "reason"):
         table.add_column(column)
     for d in report.documents:
-        colour = {"archived": "green", "duplicate": "cyan"}.get(d.status, "red")
+        colour = {"archived": "green", "duplicate": "cyan", "skipped": "yellow"}.get(d.status, "red")
         table.add_row(escape(d.source), f"[{colour}]{d.status}[/]", d.id[:12], str(d.pages or ""), d.origin,
                       escape(d.reason))
     out.print(table)
     summary = ", ".join(f"{v} {k}" for k, v in report.to_dict()["summary"].items() if v)
     out.print(f"Summary: {summary or 'nothing to do'}")
+    if report.manifest:
+        out.print(f"Manifest: {escape(report.manifest)}")
     for message in report.manifest_errors:
         out.print(f"[red]manifest:[/] {escape(message)}")
 
