@@ -64,7 +64,8 @@ def test_batch_outcomes(first_ingest: dict) -> None:
     assert docs["chi-thi-07.pdf"]["status"] == "archived"
     assert docs["hong.pdf"]["status"] == "quarantined"
     assert "PDF" in docs["hong.pdf"]["reason"]
-    assert first_ingest["summary"] == {"archived": 2, "duplicate": 0, "quarantined": 1, "failed": 0, "pending": 0}
+    assert first_ingest["summary"] == {"archived": 2, "duplicate": 0, "quarantined": 1, "skipped": 0, "failed": 0,
+                                       "pending": 0}
 
 
 def test_corrupt_file_kept_in_quarantine_with_reason(instance: Instance, first_ingest: dict, batch: Path) -> None:
