@@ -5,7 +5,6 @@ listeners, credentials, mutual-TLS and JWT-protected filer, fail-closed TLS, dat
 from __future__ import annotations
 
 import io
-import os
 import socket
 import subprocess
 import sys
@@ -21,36 +20,12 @@ from pipeline.devtools.services import s3security
 from pipeline.devtools.services.s3local import S3ServerError, s3_status, start_s3, stop_s3
 from pipeline.devtools.services.s3security import client_tls
 from tests.conftest import s3_test_settings
+from tests.procnet import listeners
 
 
 def _listening(pid: int) -> set[tuple[str, int]]:
-    """(address, port) of every TCP socket in LISTEN state owned by ``pid`` (from /proc)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    found = set()
-    for table, width in (("tcp", 8), ("tcp6", 32)):
-        path = Path(f"/proc/{pid}/net/{table}")
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state != "0A" or inode not in inodes:
-                continue
-            addr_hex, port_hex = local.split(":")
-            if width == 8:
-                addr = socket.inet_ntop(socket.AF_INET, bytes.fromhex(addr_hex)[::-1])
-            else:
-                raw = b"".join(bytes.fromhex(addr_hex[i:i + 8])[::-1] for i in range(0, 32, 8))
-                addr = socket.inet_ntop(socket.AF_INET6, raw)
-            found.add((addr, int(port_hex, 16)))
-    return found
+    """(address, port) of every TCP socket in LISTEN state owned by ``pid``."""
+    return {(address, port) for port, (address, _pid, _cmd) in listeners({pid: ""}).items()}
 
 
 @pytest.fixture(scope="module")

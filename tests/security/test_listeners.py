@@ -22,6 +22,7 @@ import urllib3
 
 from pipeline.devtools.services.s3security import client_tls
 from tests.conftest import free_s3_ports
+from tests.procnet import listeners as tcp_listeners
 from tests.security.test_s3_internals import assert_tls_refuses, owner_only_offenders
 
 ARCHIVE = Path(sys.executable).parent / "archive"
@@ -95,34 +96,6 @@ def _started_by(home: Path) -> dict[int, str]:
     return found
 
 
-def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return inodes
-
-
-def _listeners(pids: dict[int, str]) -> dict[int, tuple[str, int, str]]:
-    """port → (address, pid, command line) of every TCP socket in LISTEN state owned by ``pids``."""
-    owner = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
-    found: dict[int, tuple[str, int, str]] = {}
-    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
-        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state != "0A" or inode not in owner:
-                continue
-            addr_hex, port_hex = local.split(":")
-            raw = b"".join(bytes.fromhex(addr_hex[i:i + 8])[::-1] for i in range(0, len(addr_hex), 8))
-            found[int(port_hex, 16)] = (socket.inet_ntop(family, raw), owner[inode], pids[owner[inode]])
-    return found
-
-
 # ---- the probes -------------------------------------------------------------------------------------------
 
 
@@ -162,7 +135,7 @@ def test_home_is_owner_only(instance: Instance) -> None:
 
 def test_no_listener_serves_without_credentials(instance: Instance) -> None:
     pids = _started_by(instance.home)
-    listeners = _listeners(pids)
+    listeners = tcp_listeners(pids)
     weed = json.loads((instance.home / "services" / "s3" / "ports.json").read_text(encoding="utf-8"))
     expected = {p for n, p in instance.ports.items() if n != "pki"} | set(weed.values()) | {instance.ports["pki"]}
     expected |= {instance.ports[n] + GRPC_OFFSET for n in ("s3", "filer", "master", "volume")}
