@@ -65,4 +65,4 @@ def preserve(original: Path, found: sign.IncomingSignatures, settings: Settings,
 
 
 def _rank(level: str) -> int:
-    return ["B-B", "B-T", "B-LT", "B-LTA"].index(level) if level in ("B-B", "B-T", "B-LT", "B-LTA") else -1
+    return sign.LEVELS.index(level) if level in sign.LEVELS else -1
