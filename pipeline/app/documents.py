@@ -67,15 +67,37 @@ def show(ctx: Context, actor: Actor, ident: str) -> DocumentView:
     return DocumentView(record, texts)
 
 
-def download(ctx: Context, actor: Actor, ident: str, dest: Path, force: bool = False) -> tuple[DocumentRecord, Path]:
-    """Write the signed PDF/A to ``dest`` (refuses to overwrite unless ``force``)."""
+REPRESENTATIONS = ("preservation", "original")
+
+
+def download(ctx: Context, actor: Actor, ident: str, dest: Path, force: bool = False,
+             representation: str = "preservation") -> tuple[DocumentRecord, list[Path]]:
+    """Write a representation to ``dest``: ``preservation`` the archival copy (archive.pdf: the signed
+    PDF/A, or the original with the archive's signature when no rendition could be made); ``original`` the
+    bytes as received (one file, or a folder ``dest`` for a document of several page images). Refuses to
+    overwrite unless ``force``."""
+    if representation not in REPRESENTATIONS:
+        raise Invalid(f"unknown representation {representation!r}: use {' or '.join(REPRESENTATIONS)}")
     record = find(ctx, actor, ident)
-    if dest.exists() and not force:
-        raise Invalid(f"{dest} exists: give --force to overwrite it")
-    if dest.is_dir():
+    if representation == "preservation":
+        roles = ["archive.pdf"]
+    else:
+        roles = [role for role in record.artefacts if role.startswith("original/")]
+    if not roles:
+        raise NotFound(f"document {record.id} has no {representation} representation stored")
+    targets = [dest] if len(roles) == 1 else [dest / Path(role).name for role in roles]
+    if len(roles) > 1:
+        if dest.exists() and not dest.is_dir():
+            raise Invalid(f"{dest} is a file: the original has {len(roles)} files, give a folder")
+        dest.mkdir(parents=True, exist_ok=True)
+    elif dest.is_dir():
         raise Invalid(f"{dest} is a folder: give a file name")
-    tmp = dest.with_name(f".{dest.name}.part")
-    ctx.store.download(record.artefacts["archive.pdf"].key, tmp)
-    tmp.replace(dest)
-    _audit_read(ctx, actor, record, "download", what="archive.pdf")
-    return record, dest
+    for target in targets:
+        if target.exists() and not force:
+            raise Invalid(f"{target} exists: give --force to overwrite it")
+    for role, target in zip(roles, targets, strict=True):
+        tmp = target.with_name(f".{target.name}.part")
+        ctx.store.download(record.artefacts[role].key, tmp)
+        tmp.replace(target)
+    _audit_read(ctx, actor, record, "download", what=", ".join(roles))
+    return record, targets

@@ -4,6 +4,7 @@ executor and wrapped by the Celery tasks. Any failure quarantines the document w
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import ocr, sign
-from pipeline.app import signed_original
+from pipeline.app import representations, signed_original
 from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
 from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source
@@ -98,6 +99,8 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
     )
     try:
         result = ocr.make_pdfa(request, workdir)
+    except ocr.RenditionFailed:
+        raise  # a readable PDF without a rendition: the caller keeps the original as the archival copy
     except ocr.OcrError as exc:
         raise StageFailure(timer.stage, str(exc)) from exc
     event = timer.event(result.tools, language=request.language, ocr_applied=result.ocr_applied,
@@ -107,17 +110,26 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
 
 def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
               ) -> tuple[Path, SignatureFacts, Event | None]:
-    """Sign the PDF/A stage's own output for this document: nothing else ever reaches the agency key."""
+    """Sign this document's own output: the PDF/A stage's rendition, or the pipeline's copy of an original
+    that has no rendition (invisibly, appended). Nothing else ever reaches the agency key."""
     if not settings.sign.enabled:
         return pdf, SignatureFacts(signed=False), None
     timer = StageTimer("sign")
-    own_output = workdir / OCR_OUTPUT_NAME
-    if pdf != own_output or pdf.is_symlink() or not pdf.is_file():
+    own_outputs = {workdir / OCR_OUTPUT_NAME, workdir / representations.ORIGINAL_COPY}
+    if pdf not in own_outputs or pdf.is_symlink() or not pdf.is_file():
         raise StageFailure("sign", f"refused to sign {pdf.name}: not the PDF/A output of this document")
     signed = workdir / "signed.pdf"
+    policy = sign_policy(settings, item.origin)
+    if pdf.name == representations.ORIGINAL_COPY:
+        policy = dataclasses.replace(policy, visible=False)  # never draw on a page of the original
     try:
-        policy = sign_policy(settings, item.origin)
-        info = sign.sign_pdf(pdf, signed, signer_config(settings), policy)
+        try:
+            info = sign.sign_pdf(pdf, signed, signer_config(settings), policy)
+        except sign.SigningError as exc:
+            if pdf.name != representations.ORIGINAL_COPY or "cannot read" not in str(exc):
+                raise
+            # pyHanko could not parse the received bytes (qpdf could): sign qpdf's re-save instead.
+            info = sign.sign_pdf(representations.resaved(pdf), signed, signer_config(settings), policy)
     except sign.SigningError as exc:
         raise StageFailure("sign", str(exc)) from exc
     facts = SignatureFacts(signed=True, level=info.level, field_name=info.field_name,
@@ -175,9 +187,17 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
             except signed_original.NotPreserved as exc:
                 raise StageFailure("preserve", str(exc)) from exc
             final_pdf, sign_event = result.pdf_path, None
+            representation, note = representations.SIGNED_ORIGINAL, representations.note_for(
+                representations.SIGNED_ORIGINAL)
         else:
             incoming = []
-            result, ocr_event = _run_ocr(item, settings, workdir)
+            try:
+                result, ocr_event = _run_ocr(item, settings, workdir)
+                representation = representations.PDFA
+                note = representations.note_for(representation, result.fixes)
+            except ocr.RenditionFailed as failure:
+                result, ocr_event = representations.keep_original(item.files[0], failure, workdir)
+                representation, note = representations.ORIGINAL, representations.no_rendition_note(failure)
             stage = "sign"
             notify("sign")
             final_pdf, facts, sign_event = _run_sign(item, settings, result.pdf_path, workdir)
@@ -186,12 +206,12 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         notify("store")
         timer = StageTimer("store")
         record = build_record(item, batch, received_at, result, facts, events)
-        if incoming:
-            record.representation, record.incoming_signatures = signed_original.REPRESENTATION, incoming
+        record.representation, record.representation_note = representation, note
+        record.incoming_signatures = incoming
         record.events.append(timer.event())
         texts = [p.text for p in result.pages]
         originals = [(p.name, p) for p in item.files]
-        stored = store.store_document(record, originals, final_pdf, texts)
+        stored = store.store_document(record, originals, final_pdf, texts, result.attachments)
         outcome.pages = stored.page_count
         return outcome, stored, texts
     except StageFailure as exc:

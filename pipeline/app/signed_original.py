@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import ocr, sign
+from pipeline.app.representations import SIGNED_ORIGINAL as REPRESENTATION
 from pipeline.core.record import Event, IncomingSignature, SignatureFacts
 from pipeline.core.settings import Settings
-
-REPRESENTATION = "signed-original"
 
 
 class NotPreserved(Exception):

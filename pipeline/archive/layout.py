@@ -39,6 +39,11 @@ def original_role(file_name: str) -> str:
     return f"original/{clean_name(file_name)}"
 
 
+def attachment_role(file_name: str) -> str:
+    """A file that was embedded in the original PDF, kept beside its PDF/A rendition (which cannot carry it)."""
+    return f"attachment/{clean_name(file_name)}"
+
+
 def text_role(page: int) -> str:
     return f"text/{page:04d}.txt"
 

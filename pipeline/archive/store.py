@@ -86,8 +86,9 @@ class ArchiveStore:
         return self._exists(layout.metadata_key(doc_id))
 
     def store_document(self, record: DocumentRecord, originals: list[tuple[str, Path]], archive_pdf: Path,
-                       page_texts: list[str]) -> DocumentRecord:
-        """Upload originals, page texts, archive.pdf, then metadata.json last. Idempotent: a committed
+                       page_texts: list[str], attachments: list[Path] | None = None) -> DocumentRecord:
+        """Upload originals, attachments (files the original embedded), page texts, archive.pdf, then
+        metadata.json last. Idempotent: a committed
         document is never rewritten and its stored record is returned. A crash before the commit leaves
         only uncommitted objects, which the next attempt overwrites (new versions)."""
         if self.has_document(record.id):
@@ -96,6 +97,8 @@ class ArchiveStore:
         with s3_errors(f"storing document {record.id}"):
             for name, path in originals:
                 self._put_file(record, layout.original_role(name), path)
+            for path in attachments or []:
+                self._put_file(record, layout.attachment_role(path.name), path)
             self._put_texts(record, page_texts)
             self._put_file(record, layout.ARCHIVE_PDF, archive_pdf, "application/pdf", pdf=True)
             record.archived_at = utcnow()

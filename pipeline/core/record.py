@@ -86,6 +86,17 @@ class IncomingSignature(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
+class RepresentationNote(BaseModel):
+    """Which representation is the archival copy and why: one line in Vietnamese and in English for the
+    archivist, the technical detail (tool messages, validator findings) for IT, and what the rendition
+    changed (form flattened, fonts embedded …)."""
+
+    vi: str = ""
+    en: str = ""
+    detail: str = ""
+    changes: list[str] = Field(default_factory=list)
+
+
 class Event(BaseModel):
     """One pipeline step and its outcome; tool versions make results reproducible."""
 
@@ -108,9 +119,12 @@ class DocumentRecord(BaseModel):
     pages: list[PageInfo] = Field(default_factory=list)
     artefacts: dict[str, Artefact] = Field(default_factory=dict)  # role -> artefact
     signature: SignatureFacts = Field(default_factory=SignatureFacts)
-    # A signed incoming PDF is never re-written: archive.pdf is the original byte for byte plus the archive's
-    # incremental DSS + document timestamp ("signed-original"); otherwise the PDF/A rendition ("pdfa").
+    # What archive.pdf is (every representation keeps the original byte for byte under original/<name>):
+    # "pdfa" the PDF/A rendition, signed; "signed-original" a sender-signed PDF never re-written, plus the
+    # archive's incremental DSS + document timestamp; "original" a readable PDF no converter could make
+    # PDF/A, kept as the archival copy with the agency signature appended (the note says why).
     representation: str = "pdfa"
+    representation_note: RepresentationNote = Field(default_factory=RepresentationNote)
     incoming_signatures: list[IncomingSignature] = Field(default_factory=list)
     pdfa: str = ""  # claimed conformance, e.g. "2B"
     events: list[Event] = Field(default_factory=list)

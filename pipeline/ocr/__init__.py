@@ -5,6 +5,8 @@ Wraps OCRmyPDF/Tesseract (runner, hocr), img2pdf (images), pikepdf (pdfprep, val
 """
 
 from pipeline.ocr.convert import make_pdfa
+from pipeline.ocr.features import PdfFeatures, inspect_features
+from pipeline.ocr.reasons import Reason, RenditionFailed
 from pipeline.ocr.text import page_texts
 from pipeline.ocr.types import OcrError, OcrRequest, OcrResult, PageText
 from pipeline.ocr.validate import check_pdfa, claimed_pdfa
@@ -15,8 +17,12 @@ __all__ = [
     "OcrRequest",
     "OcrResult",
     "PageText",
+    "PdfFeatures",
+    "Reason",
+    "RenditionFailed",
     "check_pdfa",
     "claimed_pdfa",
+    "inspect_features",
     "make_pdfa",
     "page_texts",
     "tool_versions",

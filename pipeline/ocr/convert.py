@@ -6,6 +6,10 @@ Decisions (measured on this machine, see issue 3):
 - When the PDF has any text, the PDF/A backend is pinned to OCRmyPDF's internal one (pikepdf), because
   OCRmyPDF refuses Ghostscript 10.0.0 for such files. Image-only PDFs use ``auto`` (internal first,
   Ghostscript if the internal result does not validate).
+- A PDF that fails that path is repaired (:mod:`pipeline.ocr.repair`) and rewritten by Ghostscript directly
+  (:func:`pipeline.tools.ghostscript.pdfa_rewrite`); every rendition must keep every word of the original
+  (:mod:`pipeline.ocr.textcheck`). A readable PDF no path can convert raises RenditionFailed: the caller keeps
+  the original as the archival copy.
 - The output type is pinned to PDF/A-<part>; the result is validated again here and anything that is not
   PDF/A-<part>B raises OcrError, so a plain PDF never passes silently.
 """
@@ -15,15 +19,20 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from pipeline.ocr.features import inspect_features
 from pipeline.ocr.hocr import mean_word_confidence
 from pipeline.ocr.images import images_to_pdf
 from pipeline.ocr.languages import tesseract_languages
-from pipeline.ocr.pdfprep import prepare_pdf
+from pipeline.ocr.pdfprep import PreparedPdf, prepare_pdf
+from pipeline.ocr.reasons import RenditionFailed, no_rendition
 from pipeline.ocr.runner import RunSpec, run_ocrmypdf
 from pipeline.ocr.text import page_texts
+from pipeline.ocr.textcheck import lost_words
 from pipeline.ocr.types import OcrError, OcrRequest, OcrResult, PageText
 from pipeline.ocr.validate import check_pdfa, claimed_pdfa
 from pipeline.ocr.versions import tool_versions
+from pipeline.tools import ghostscript
+from pipeline.tools.run import ToolError
 
 OUTPUT_NAME = "pdfa.pdf"
 
@@ -41,7 +50,8 @@ def _check_request(request: OcrRequest) -> None:
 
 
 def make_pdfa(request: OcrRequest, workdir: Path) -> OcrResult:
-    """Convert the document to PDF/A (OCR where needed). Raises OcrError with a one-line reason."""
+    """Convert the document to PDF/A (OCR where needed). Raises OcrError with a one-line reason, and for a
+    readable PDF that no converter could make PDF/A, RenditionFailed (the bilingual reason inside)."""
     _check_request(request)
     workdir.mkdir(parents=True, exist_ok=True)
     for path in request.inputs:
@@ -50,54 +60,95 @@ def make_pdfa(request: OcrRequest, workdir: Path) -> OcrResult:
     scratch = workdir / "ocr-tmp"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    fixes: list[str] = []
     try:
-        source = Path(request.inputs[0])
         if request.kind == "images":
             source, notes = images_to_pdf([Path(p) for p in request.inputs], scratch / "images.pdf", scratch)
-            fixes.extend(notes)
-        prepared = prepare_pdf(source, scratch / "input.pdf")
-        fixes.extend(prepared.fixes)
-        pages_without_text = set(range(1, prepared.page_count + 1)) - set(prepared.pages_with_text)
-        ocr = request.needs_ocr and bool(pages_without_text)
-        output = workdir / OUTPUT_NAME
-        output.unlink(missing_ok=True)
-        spec = RunSpec(
-            input_pdf=prepared.path,
-            output_pdf=output,
-            language=tesseract_languages(request.language),
-            ocr=ocr,
-            deskew=request.deskew,
-            rotate_pages=request.rotate_pages,
-            pdfa_part=request.pdfa_part,
-            has_text=bool(prepared.pages_with_text),
-            timeout_s=request.timeout_s,
-        )
-        outcome = run_ocrmypdf(spec, scratch / "tmp")
-        if not output.is_file():
-            raise OcrError("OCRmyPDF reported success but wrote no output file")
-        problems = check_pdfa(output, part=request.pdfa_part)
-        if problems:
-            output.unlink()  # never leave a non-PDF/A file where a PDF/A is expected
-            raise OcrError(f"output is not PDF/A-{request.pdfa_part}b: {problems[0]}")
-        texts = page_texts(output)
-        if len(texts) != prepared.page_count:
-            raise OcrError(f"output has {len(texts)} pages, input had {prepared.page_count}")
-        pages = [
-            PageText(
-                number=n,
-                text=text,
-                confidence=mean_word_confidence(outcome.hocr[n]) if ocr and n in outcome.hocr else None,
-            )
-            for n, text in enumerate(texts, start=1)
-        ]
-        return OcrResult(
-            pdf_path=output,
-            pages=pages,
-            ocr_applied=ocr,
-            pdfa=claimed_pdfa(output),
-            fixes=fixes,
-            tools=dict(tool_versions()),
-        )
+            prepared = prepare_pdf(source, scratch / "input.pdf")
+            prepared.fixes[:0] = notes
+            return _attempt(request, prepared, workdir, scratch)
+        return _pdf_rendition(request, Path(request.inputs[0]), workdir, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Path) -> OcrResult:
+    """The rendition ladder for a PDF: repaired copy through OCRmyPDF (pikepdf PDF/A), then a direct
+    Ghostscript rewrite (fonts embedded, colour to sRGB) through it again; each result validated and its
+    text compared with the original's."""
+    features = inspect_features(source)
+    prepared = prepare_pdf(source, scratch / "input.pdf", features, workdir / "attachments")  # refuses unreadable
+    original_texts = page_texts(source)
+    details: list[str] = []
+    try:
+        return _checked(_attempt(request, prepared, workdir, scratch), original_texts)
+    except OcrError as exc:
+        details.append(f"OCRmyPDF/pikepdf: {exc}")
+    rewritten = scratch / "gs.pdf"
+    try:
+        ghostscript.pdfa_rewrite(prepared.path, rewritten, scratch, part=request.pdfa_part,
+                                 timeout=request.timeout_s)
+        # Ghostscript writes physical page sizes (no /UserUnit): normalise its output's pages again.
+        again = prepare_pdf(rewritten, scratch / "input-gs.pdf", inspect_features(rewritten), scratch / "none")
+        again.fixes[:0] = [*prepared.fixes, f"rewritten by Ghostscript {ghostscript.version()} "
+                                            "(fonts embedded from URW base-35, colour converted to sRGB)"]
+        again.attachments = prepared.attachments
+        return _checked(_attempt(request, again, workdir, scratch), original_texts)
+    except (OcrError, ToolError) as exc:
+        details.append(f"Ghostscript: {exc}")
+    raise RenditionFailed(no_rendition(features, details))
+
+
+def _checked(result: OcrResult, original_texts: list[str]) -> OcrResult:
+    lost = lost_words(original_texts, [page.text for page in result.pages])
+    if lost:
+        result.pdf_path.unlink(missing_ok=True)
+        raise OcrError(f"the rendition lost words of the original: {', '.join(lost)}")
+    return result
+
+
+def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch: Path) -> OcrResult:
+    """One OCRmyPDF run on a prepared PDF, validated as PDF/A-<part>b."""
+    pages_without_text = set(range(1, prepared.page_count + 1)) - set(prepared.pages_with_text)
+    ocr = request.needs_ocr and bool(pages_without_text)
+    output = workdir / OUTPUT_NAME
+    output.unlink(missing_ok=True)
+    spec = RunSpec(
+        input_pdf=prepared.path,
+        output_pdf=output,
+        language=tesseract_languages(request.language),
+        ocr=ocr,
+        deskew=request.deskew,
+        rotate_pages=request.rotate_pages,
+        pdfa_part=request.pdfa_part,
+        has_text=bool(prepared.pages_with_text),
+        timeout_s=request.timeout_s,
+    )
+    tmp = scratch / "tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    outcome = run_ocrmypdf(spec, tmp)
+    if not output.is_file():
+        raise OcrError("OCRmyPDF reported success but wrote no output file")
+    problems = check_pdfa(output, part=request.pdfa_part)
+    if problems:
+        output.unlink()  # never leave a non-PDF/A file where a PDF/A is expected
+        raise OcrError(f"output is not PDF/A-{request.pdfa_part}b: {'; '.join(problems[:3])}")
+    texts = page_texts(output)
+    if len(texts) != prepared.page_count:
+        raise OcrError(f"output has {len(texts)} pages, input had {prepared.page_count}")
+    pages = [
+        PageText(
+            number=n,
+            text=text,
+            confidence=mean_word_confidence(outcome.hocr[n]) if ocr and n in outcome.hocr else None,
+        )
+        for n, text in enumerate(texts, start=1)
+    ]
+    return OcrResult(
+        pdf_path=output,
+        pages=pages,
+        ocr_applied=ocr,
+        pdfa=claimed_pdfa(output),
+        fixes=list(dict.fromkeys(prepared.fixes)),
+        tools=dict(tool_versions()),
+        attachments=list(prepared.attachments),
+    )

@@ -13,6 +13,8 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 
+from pipeline.ocr.features import PdfFeatures
+from pipeline.ocr.repair import repair
 from pipeline.ocr.types import OcrError
 
 
@@ -22,6 +24,7 @@ class PreparedPdf:
     page_count: int
     pages_with_text: list[int] = field(default_factory=list)  # 1-based
     fixes: list[str] = field(default_factory=list)
+    attachments: list[Path] = field(default_factory=list)  # embedded files moved out (repair.py)
 
 
 def _describe_action(obj: pikepdf.Object) -> str:
@@ -72,8 +75,10 @@ def _short(exc: Exception, source: Path) -> str:
     return str(exc).replace(f"{source}: ", "").replace(str(source), source.name)
 
 
-def prepare_pdf(source: Path, out: Path) -> PreparedPdf:
-    """Validate ``source`` and write a cleaned copy to ``out``. Raises OcrError with the reason."""
+def prepare_pdf(source: Path, out: Path, features: PdfFeatures | None = None,
+                attachments_dir: Path | None = None) -> PreparedPdf:
+    """Validate ``source`` and write a cleaned copy to ``out``, with the repairs ``features`` call for
+    (forms flattened, attachments moved to ``attachments_dir``, page sizes normalised). Raises OcrError."""
     try:
         pdf = pikepdf.open(source)
     except pikepdf.PasswordError as exc:
@@ -90,6 +95,14 @@ def prepare_pdf(source: Path, out: Path) -> PreparedPdf:
         if count == 0:
             raise OcrError(f"{source.name} has no pages")
         fixes = _strip_actions(pdf)
+        attachments: list[Path] = []
+        if features is not None:
+            try:
+                done = repair(pdf, features, attachments_dir or out.parent / "attachments")
+            except (pikepdf.PdfError, ValueError, TypeError, KeyError) as exc:
+                raise OcrError(f"{source.name} could not be repaired for PDF/A: {_short(exc, source)}") from exc
+            fixes += done.fixes
+            attachments = done.attachments
         try:
             pdf.save(out)
         except (pikepdf.PdfError, OSError) as exc:
@@ -98,4 +111,4 @@ def prepare_pdf(source: Path, out: Path) -> PreparedPdf:
         with_text = _pages_with_text(out)
     except pdfium.PdfiumError as exc:
         raise OcrError(f"{source.name} cannot be rendered (damaged PDF): {exc}") from exc
-    return PreparedPdf(path=out, page_count=count, pages_with_text=with_text, fixes=fixes)
+    return PreparedPdf(path=out, page_count=count, pages_with_text=with_text, fixes=fixes, attachments=attachments)

@@ -41,3 +41,4 @@ class OcrResult:
     pdfa: str  # claimed and checked conformance, e.g. "2B"
     fixes: list[str] = field(default_factory=list)  # what was changed to make PDF/A
     tools: dict[str, str] = field(default_factory=dict)  # ocrmypdf, tesseract, ghostscript, pikepdf
+    attachments: list[Path] = field(default_factory=list)  # embedded files moved out of the rendition

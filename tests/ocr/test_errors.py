@@ -84,18 +84,3 @@ def test_malformed_requests_are_programming_errors(tmp_path: Path) -> None:
         make_pdfa(OcrRequest(inputs=[pdf, pdf], kind="pdf", needs_ocr=False), tmp_path / "w")
     with pytest.raises(ValueError, match="PDF/A part"):
         make_pdfa(OcrRequest(inputs=[pdf], kind="pdf", needs_ocr=False, pdfa_part="4"), tmp_path / "w")
-
-
-def test_born_digital_with_unembedded_font_is_refused_with_the_reason(tmp_path: Path) -> None:
-    """Ghostscript 10.0.0 may not touch PDFs with text, so nothing can embed the font: refuse clearly."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)  # standard-14 font, not embedded: forbidden in PDF/A
-    pdf.cell(text="Report exported without embedded fonts")
-    source = tmp_path / "report.pdf"
-    pdf.output(str(source))
-    message = _fails(OcrRequest(inputs=[source], kind="pdf", needs_ocr=False), tmp_path / "w")
-    assert "PDF/A conversion failed" in message and "not embedded" in message
-    assert not (tmp_path / "w" / "pdfa.pdf").exists()

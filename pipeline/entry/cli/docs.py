@@ -33,7 +33,10 @@ def show(doc_id: Annotated[str, ID_ARG],
             ("issuer", meta.issuer), ("issued", str(meta.issued_date or "")), ("signer", meta.signer),
             ("unit", meta.unit), ("classification", meta.classification.label_vi),
             ("origin", record.origin.value), ("OCR", "yes" if record.ocr_applied else "no (own text)"),
-            ("pages", str(record.page_count)), ("PDF/A", record.pdfa),
+            ("pages", str(record.page_count)), ("PDF/A", record.pdfa or "no"),
+            ("archival copy", record.representation),
+            ("why", f"{record.representation_note.vi}\n{record.representation_note.en}".strip()),
+            ("changes", "; ".join(record.representation_note.changes)),
             ("signed", f"{record.signature.level} by {record.signature.signer_subject} at "
                        f"{record.signature.signed_at}" if record.signature.signed else "no"),
             ("source", f"{record.source.batch}/{record.source.path}"), ("archived", str(record.archived_at))]
@@ -51,14 +54,22 @@ def show(doc_id: Annotated[str, ID_ARG],
 
 
 def get(doc_id: Annotated[str, ID_ARG],
-        output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the signed PDF/A.")],
+        output: Annotated[Path, typer.Option("--output", "-o", help="Where to write it (a folder for an "
+                                                                    "original of several page images).")],
+        representation: Annotated[str, typer.Option(
+            "--representation", "-r", help="preservation: the archival copy (signed PDF/A, or the signed "
+                                           "original when no PDF/A could be made); original: as received.")
+        ] = "preservation",
         force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False) -> None:
-    """Download the archival copy (signed PDF/A) of a document."""
+    """Download a document: its archival copy (default) or its original as received."""
     from pipeline.app import documents
 
     with session() as (ctx, actor):
-        _record, path = documents.download(ctx, actor, doc_id, output, force)
-    out.print(f"Wrote {path} ({path.stat().st_size} bytes)")
+        record, paths = documents.download(ctx, actor, doc_id, output, force, representation)
+    for path in paths:
+        out.print(f"Wrote {escape(str(path))} ({path.stat().st_size} bytes)")
+    if representation == "preservation" and record.representation != "pdfa":
+        out.print(escape(record.representation_note.en or record.representation))
 
 
 EXIT_INDETERMINATE = 4  # `archive verify`: the signer's revocation status could not be established

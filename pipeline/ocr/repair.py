@@ -1,0 +1,156 @@
+"""Structural repairs on the rendition's working copy (never on the original): what PDF/A-2b forbids is
+turned into what it allows, and every change is recorded.
+
+- **Forms** (AcroForm, XFA): appearance streams are generated for fields that lack them, then the fields are
+  flattened into page content (what the form showed stays visible) and the form machinery is removed. The
+  original, with its live form, is kept as received.
+- **Attachments** (embedded files): PDF/A-2 allows only PDF/A attachments, so they are written out as separate
+  files of the record (``attachment/<name>``) and removed from the rendition.
+- **JavaScript and actions** anywhere (annotations too): removed.
+- **Page size** outside 3..14 400 units: tiny pages are padded to 3 units; huge ones are scaled down into the
+  limit with ``/UserUnit`` giving back their physical size (PDF/A-2 allows UserUnit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+
+from pipeline.ocr.features import MAX_PAGE_UNITS, MIN_PAGE_UNITS, PdfFeatures
+
+_ACTIONS = ("/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/ResetForm", "/Rendition", "/Sound", "/Movie")
+_SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
+BOXES = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")
+MAX_ATTACHMENTS = 200
+
+
+@dataclass
+class Repairs:
+    fixes: list[str] = field(default_factory=list)
+    attachments: list[Path] = field(default_factory=list)  # files written out of the PDF
+
+
+def _attachment_name(name: str, used: set[str]) -> str:
+    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip("._") or "attachment"
+    candidate, n = base[:120], 1
+    while candidate in used:
+        n += 1
+        candidate = f"{n}-{base[:110]}"
+    used.add(candidate)
+    return candidate
+
+
+def extract_attachments(pdf: pikepdf.Pdf, outdir: Path) -> list[Path]:
+    """Write the embedded files out, then drop them (name tree and file-attachment annotations)."""
+    written: list[Path] = []
+    used: set[str] = set()
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name, spec in list(pdf.attachments.items())[:MAX_ATTACHMENTS]:
+        try:
+            data = spec.get_file().read_bytes()
+        except (pikepdf.PdfError, KeyError, AttributeError, ValueError):
+            continue  # a broken attachment stays in the original only
+        target = outdir / _attachment_name(spec.filename or name, used)
+        target.write_bytes(data)
+        written.append(target)
+    names = pdf.Root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
+        del names["/EmbeddedFiles"]
+    for page in pdf.pages:
+        annots = page.obj.get("/Annots")
+        if isinstance(annots, pikepdf.Array):
+            kept = [a for a in annots if not (isinstance(a, pikepdf.Dictionary)
+                                              and a.get("/Subtype") == "/FileAttachment")]
+            if len(kept) != len(annots):
+                page.obj.Annots = pikepdf.Array(kept)
+    if "/AF" in pdf.Root:
+        del pdf.Root["/AF"]
+    return written
+
+
+def flatten_form(pdf: pikepdf.Pdf) -> None:
+    """Draw every field as it shows into its page, then remove the form (and XFA)."""
+    form = pdf.Root.get("/AcroForm")
+    if isinstance(form, pikepdf.Dictionary) and "/XFA" in form:
+        del form["/XFA"]
+    with contextlib.suppress(pikepdf.PdfError):  # a field without a usable appearance is dropped below
+        pdf.generate_appearance_streams()
+    pdf.flatten_annotations(mode="all")
+    if "/AcroForm" in pdf.Root:
+        del pdf.Root["/AcroForm"]
+    if "/NeedsRendering" in pdf.Root:
+        del pdf.Root["/NeedsRendering"]
+
+
+def remove_actions(pdf: pikepdf.Pdf) -> int:
+    """Remove JavaScript/launch actions left on annotations and outline items; returns how many."""
+    removed = 0
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary):
+            continue
+        if "/AA" in obj:
+            del obj["/AA"]
+            removed += 1
+        action = obj.get("/A")
+        if isinstance(action, pikepdf.Dictionary) and action.get("/S") in _ACTIONS:
+            del obj["/A"]
+            removed += 1
+    return removed
+
+
+def _scale_page(pdf: pikepdf.Pdf, page: pikepdf.Page, factor: float) -> None:
+    for box in BOXES:
+        value = page.obj.get(box)
+        if isinstance(value, pikepdf.Array):
+            page.obj[box] = pikepdf.Array([float(v) * factor for v in value])
+    page.contents_coalesce()
+    page.contents_add(pdf.make_stream(f"q {factor:.6f} 0 0 {factor:.6f} 0 0 cm\n".encode()), prepend=True)
+    page.contents_add(pdf.make_stream(b"\nQ\n"), prepend=False)
+    annots = page.obj.get("/Annots")
+    if isinstance(annots, pikepdf.Array):
+        for annot in annots:
+            rect = annot.get("/Rect") if isinstance(annot, pikepdf.Dictionary) else None
+            if isinstance(rect, pikepdf.Array):
+                annot.Rect = pikepdf.Array([float(v) * factor for v in rect])
+    page.obj.UserUnit = float(page.obj.get("/UserUnit", 1)) / factor
+
+
+def normalise_pages(pdf: pikepdf.Pdf, pages: list[int]) -> list[str]:
+    notes = []
+    for number in pages:
+        page = pdf.pages[number - 1]
+        box = [float(v) for v in page.mediabox]
+        width, height = abs(box[2] - box[0]), abs(box[3] - box[1])
+        if max(width, height) > MAX_PAGE_UNITS:
+            factor = MAX_PAGE_UNITS / max(width, height)
+            _scale_page(pdf, page, factor)
+            notes.append(f"page {number}: {width:.0f}x{height:.0f} units scaled by {factor:.4f} with /UserUnit")
+        elif min(width, height) < MIN_PAGE_UNITS:
+            x0, y0 = min(box[0], box[2]), min(box[1], box[3])
+            grown = [x0, y0, x0 + max(width, MIN_PAGE_UNITS), y0 + max(height, MIN_PAGE_UNITS)]
+            for name in BOXES:
+                if name in page.obj:
+                    page.obj[name] = pikepdf.Array(grown)
+            notes.append(f"page {number}: {width:g}x{height:g} units padded to the 3-unit minimum")
+    return notes
+
+
+def repair(pdf: pikepdf.Pdf, features: PdfFeatures, attachments_dir: Path) -> Repairs:
+    """Apply the repairs ``features`` call for, in place, on the working copy."""
+    done = Repairs()
+    if features.attachments:
+        done.attachments = extract_attachments(pdf, attachments_dir)
+        done.fixes.append(f"moved {len(done.attachments)} attachment(s) out of the PDF into the record")
+    if features.form or features.xfa:
+        flatten_form(pdf)
+        done.fixes.append("flattened the form (fields drawn as shown; XFA removed)" if features.xfa
+                          else "flattened the form (fields drawn as shown)")
+    if removed := remove_actions(pdf):
+        done.fixes.append(f"removed {removed} action(s) (JavaScript, launch, submit)")
+    if features.extreme_pages:
+        done.fixes.extend(normalise_pages(pdf, features.extreme_pages))
+    return done
