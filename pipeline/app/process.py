@@ -183,7 +183,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         if found is not None and found.signed:  # never re-written: preserved as received
             stage = "preserve"
             try:
-                result, facts, incoming, ocr_event = signed_original.preserve(item.files[0], found, settings, workdir)
+                result, facts, incoming, ocr_event = signed_original.preserve(item.files[0], found, settings, workdir,
+                                                                                     item.metadata.language)
             except signed_original.NotPreserved as exc:
                 raise StageFailure("preserve", str(exc)) from exc
             final_pdf, sign_event = result.pdf_path, None

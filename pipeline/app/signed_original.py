@@ -1,7 +1,8 @@
 """Signed incoming PDFs: never re-written. The sender's signatures are validated and recorded; the archival
 copy (``archive.pdf``) is the original byte for byte plus the archive's incremental DSS and document
 timestamp (PAdES B-LTA augmentation, :func:`pipeline.sign.augment_to_lta`), so the sender's signature stays
-valid; without a TSA it is the original unchanged. The page texts are read from the original for search.
+valid; without a TSA it is the original unchanged. The page texts are read from the original for search
+(pages without a text layer, as in a signed scan, are OCR'd on a throw-away copy).
 
 OCRmyPDF refuses signed input ("OCR would alter the signature") and a PDF/A rendition would break the
 signature: before this path, the very documents agencies exchange every day went to quarantine.
@@ -29,8 +30,8 @@ def incoming_signatures(path: Path, settings: Settings) -> sign.IncomingSignatur
     return sign.inspect_incoming(path, roots)
 
 
-def preserve(original: Path, found: sign.IncomingSignatures, settings: Settings, workdir: Path
-             ) -> tuple[ocr.OcrResult, SignatureFacts, list[IncomingSignature], Event]:
+def preserve(original: Path, found: sign.IncomingSignatures, settings: Settings, workdir: Path,
+             language: str = "") -> tuple[ocr.OcrResult, SignatureFacts, list[IncomingSignature], Event]:
     """The archival copy of a signed original, its page texts, and what the record says about it."""
     started = datetime.now(UTC)
     roots = [p for p in settings.trust_roots if p.is_file()]
@@ -49,9 +50,13 @@ def preserve(original: Path, found: sign.IncomingSignatures, settings: Settings,
         level = min((s.level for s in signatures), default="", key=_rank)
         timestamped = any(s.timestamped for s in signatures)
         detail["augmented"] = "no (sign.tsa_url not set)"
-    texts = ocr.page_texts(original)
-    result = ocr.OcrResult(pdf_path=out, pages=[ocr.PageText(i + 1, t, None) for i, t in enumerate(texts)],
-                           ocr_applied=False, pdfa=ocr.claimed_pdfa(original) or "")
+    try:  # a signed scan has no text layer: its pages are OCR'd on a throw-away copy
+        pages = ocr.read_pages(original, workdir, language=language or settings.ocr.language,
+                               timeout_s=settings.ocr.timeout_s)
+    except ocr.OcrError as exc:
+        raise NotPreserved(f"text of the signed original could not be read: {exc}") from exc
+    result = ocr.OcrResult(pdf_path=out, pages=pages, ocr_applied=any(p.confidence is not None for p in pages),
+                           pdfa=ocr.claimed_pdfa(original) or "")
     first = signatures[0]
     facts = SignatureFacts(signed=True, level=level, field_name=first.field_name,
                            signer_subject=first.signer_subject, signed_at=first.signed_at, visible=False,

@@ -66,6 +66,9 @@ class RunSpec:
     # with --mode skip on an image-only PDF, so image-only input keeps the default mode).
     has_text: bool
     timeout_s: int
+    # Text only (a signed original is never re-written): a plain PDF output that is thrown away, read for
+    # its text; OCRmyPDF needs leave to "invalidate" the signature of the copy it writes.
+    text_only: bool = False
 
 
 def build_args(spec: RunSpec) -> list[str]:
@@ -74,7 +77,7 @@ def build_args(spec: RunSpec) -> list[str]:
         "-m",
         "ocrmypdf",
         "--output-type",
-        f"pdfa-{spec.pdfa_part}",
+        "pdf" if spec.text_only else f"pdfa-{spec.pdfa_part}",
         "--pdfa-backend",
         "internal" if spec.has_text else "auto",
         "--jobs",
@@ -86,6 +89,8 @@ def build_args(spec: RunSpec) -> list[str]:
     ]
     if spec.has_text:
         args += ["--mode", "skip"]
+    if spec.text_only:
+        args.append("--invalidate-digital-signatures")
     if spec.ocr:
         args += ["--language", spec.language, "--pdf-renderer", "fpdf2"]  # fpdf2 renderer ⇒ hOCR files
         if spec.deskew:

@@ -80,3 +80,31 @@ def test_the_archived_signed_original_verifies_with_its_seal(home: Home, receive
     proc = home.run("verify", received[1][:12], "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '"seal": "match"' in proc.stdout and '"status": "valid"' in proc.stdout
+
+
+def test_a_signed_scan_is_preserved_and_its_pages_ocrd_for_search(home: Home, tmp_path: Path) -> None:
+    """A scanner that signs its PDF export: the pages have no text layer, so they are OCR'd on a throw-away
+    copy (OCRmyPDF would refuse the signed file itself); the archived bytes still start with the original."""
+    from pipeline.app.batches import ingest_batch
+    from pipeline.app.users import resolve_actor
+    from pipeline.devtools.samples.pdfs import make_scanned_pdf
+    from pipeline.devtools.samples.render import render_scanned_pages
+
+    pages = render_scanned_pages(["Quyết định về việc lưu trữ hồ sơ điện tử của cơ quan"], tmp_path / "img",
+                                 dpi=300, noise=0.0)
+    plain = make_scanned_pdf(pages, tmp_path / "scan.pdf")
+    batch = tmp_path / "lo-scan-ky-so"
+    batch.mkdir()
+    signed = pyhanko_sign(plain, batch / "quyet-dinh.pdf", home.settings.pkcs12_path,
+                          home.settings.sign.pkcs12_password, subfilter=fields.SigSeedSubFilter.PADES)
+    with home.context() as ctx:
+        report = ingest_batch(ctx, resolve_actor(ctx, None), batch, executor="local")
+        (doc,) = report.documents
+        assert doc.status == "archived", report.to_dict()
+        record = ctx.store.get_record(doc.id)
+        archived = ctx.store.get_bytes(record.artefacts["archive.pdf"].key)
+        text = ctx.store.get_bytes(record.artefacts["text/0001.txt"].key).decode()
+    assert record.representation == "signed-original" and record.ocr_applied
+    assert archived.startswith(signed.read_bytes())
+    assert "lưu trữ hồ sơ" in " ".join(text.split()), text
+    assert record.pages[0].confidence is not None
