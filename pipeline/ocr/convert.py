@@ -16,6 +16,7 @@ Decisions (measured on this machine, see issue 3):
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from pipeline.ocr.runner import RunSpec, run_ocrmypdf
 from pipeline.ocr.text import page_texts
 from pipeline.ocr.textcheck import lost_words
 from pipeline.ocr.types import OcrError, OcrRequest, OcrResult, PageText
-from pipeline.ocr.validate import check_pdfa, claimed_pdfa
+from pipeline.ocr.validate import ACCEPTED_UNCHECKED, check_pdfa, claimed_pdfa
 from pipeline.ocr.versions import tool_versions
 from pipeline.tools import ghostscript
 from pipeline.tools.run import ToolError
@@ -72,18 +73,22 @@ def make_pdfa(request: OcrRequest, workdir: Path) -> OcrResult:
 
 
 def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Path) -> OcrResult:
-    """The rendition ladder for a PDF: repaired copy through OCRmyPDF (pikepdf PDF/A), then a direct
-    Ghostscript rewrite (fonts embedded, colour to sRGB) through it again; each result validated and its
-    text compared with the original's."""
+    """The rendition ladder for a PDF, each result validated and its text compared with the original's:
+    1. the repaired copy through OCRmyPDF (pikepdf PDF/A);
+    2. a direct Ghostscript rewrite (fonts embedded, colour to sRGB), OCR'd by OCRmyPDF only if it must be;
+    3. for image pages Tesseract cannot read (over its 32 767-pixel limit, a 2-pixel image), no OCR.
+    """
     features = inspect_features(source)
     prepared = prepare_pdf(source, scratch / "input.pdf", features, workdir / "attachments")  # refuses unreadable
     original_texts = page_texts(source)
+    if features.user_unit:  # OCRmyPDF's deskew re-rasterises ignoring /UserUnit (measured: 102 → 10 ppi)
+        request = dataclasses.replace(request, deskew=False)
     details: list[str] = []
     try:
         return _checked(_attempt(request, prepared, workdir, scratch), original_texts)
     except OcrError as exc:
         details.append(f"OCRmyPDF/pikepdf: {exc}")
-    rewritten = scratch / "gs.pdf"
+    rewritten, again = scratch / "gs.pdf", None
     try:
         ghostscript.pdfa_rewrite(prepared.path, rewritten, scratch, part=request.pdfa_part,
                                  timeout=request.timeout_s)
@@ -92,9 +97,18 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
         again.fixes[:0] = [*prepared.fixes, f"rewritten by Ghostscript {ghostscript.version()} "
                                             "(fonts embedded from URW base-35, colour converted to sRGB)"]
         again.attachments = prepared.attachments
-        return _checked(_attempt(request, again, workdir, scratch), original_texts)
+        if request.needs_ocr and len(again.pages_with_text) < again.page_count:
+            return _checked(_attempt(request, again, workdir, scratch), original_texts)
+        return _checked(_direct(again, workdir, request.pdfa_part), original_texts)
     except (OcrError, ToolError) as exc:
         details.append(f"Ghostscript: {exc}")
+    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count:
+        try:
+            result = _attempt(dataclasses.replace(request, needs_ocr=False), again or prepared, workdir, scratch)
+            result.fixes.append("OCR failed, so the image pages have no text layer: " + details[0][:200])
+            return _checked(result, original_texts)
+        except OcrError as exc:
+            details.append(f"without OCR: {exc}")
     raise RenditionFailed(no_rendition(features, details))
 
 
@@ -104,6 +118,28 @@ def _checked(result: OcrResult, original_texts: list[str]) -> OcrResult:
         result.pdf_path.unlink(missing_ok=True)
         raise OcrError(f"the rendition lost words of the original: {', '.join(lost)}")
     return result
+
+
+def _validated(output: Path, part: str, page_count: int, accept: tuple[str, ...] = ()) -> list[str]:
+    """The page texts of ``output`` once it passes as PDF/A-<part>b with every page; else OcrError."""
+    problems = check_pdfa(output, part=part, accept=accept)
+    if problems:
+        output.unlink()  # never leave a non-PDF/A file where a PDF/A is expected
+        raise OcrError(f"output is not PDF/A-{part}b: {'; '.join(problems[:3])}")
+    texts = page_texts(output)
+    if len(texts) != page_count:
+        raise OcrError(f"output has {len(texts)} pages, input had {page_count}")
+    return texts
+
+
+def _direct(prepared: PreparedPdf, workdir: Path, part: str) -> OcrResult:
+    """Ghostscript's PDF/A as it is (OCRmyPDF would refuse the constructs pikepdf does not check)."""
+    output = workdir / OUTPUT_NAME
+    shutil.copyfile(prepared.path, output)
+    texts = _validated(output, part, prepared.page_count, ACCEPTED_UNCHECKED)
+    return OcrResult(pdf_path=output, pages=[PageText(n, t, None) for n, t in enumerate(texts, start=1)],
+                     ocr_applied=False, pdfa=claimed_pdfa(output), fixes=list(dict.fromkeys(prepared.fixes)),
+                     tools=dict(tool_versions()), attachments=list(prepared.attachments))
 
 
 def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch: Path) -> OcrResult:
@@ -128,13 +164,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
     outcome = run_ocrmypdf(spec, tmp)
     if not output.is_file():
         raise OcrError("OCRmyPDF reported success but wrote no output file")
-    problems = check_pdfa(output, part=request.pdfa_part)
-    if problems:
-        output.unlink()  # never leave a non-PDF/A file where a PDF/A is expected
-        raise OcrError(f"output is not PDF/A-{request.pdfa_part}b: {'; '.join(problems[:3])}")
-    texts = page_texts(output)
-    if len(texts) != prepared.page_count:
-        raise OcrError(f"output has {len(texts)} pages, input had {prepared.page_count}")
+    texts = _validated(output, request.pdfa_part, prepared.page_count)
     pages = [
         PageText(
             number=n,

@@ -30,6 +30,7 @@ class PdfFeatures:
     type3_fonts: bool = False
     cmyk: bool = False
     extreme_pages: list[int] = field(default_factory=list)  # 1-based pages outside 3..14400 units
+    user_unit: bool = False  # a page scales its units (/UserUnit ≠ 1): big plans and posters
     already_pdfa: str = ""  # claimed conformance, e.g. "2B"
 
     def labels(self) -> list[str]:
@@ -57,6 +58,18 @@ def _names(tree: object) -> list[str]:
         if isinstance(kids, pikepdf.Array):
             stack.extend(kids)
     return found
+
+
+def _annotation_files(pdf: pikepdf.Pdf) -> list[str]:
+    """Names of files carried by file-attachment annotations (not in the /EmbeddedFiles tree)."""
+    names = []
+    for page in pdf.pages:
+        for annot in page.obj.get("/Annots", pikepdf.Array()):
+            if isinstance(annot, pikepdf.Dictionary) and annot.get("/Subtype") == "/FileAttachment":
+                spec = annot.get("/FS")
+                if isinstance(spec, pikepdf.Dictionary):
+                    names.append(str(spec.get("/UF", spec.get("/F", "attachment"))))
+    return names
 
 
 def _colour_spaces(pdf: pikepdf.Pdf) -> bool:
@@ -114,6 +127,8 @@ def inspect_features(path: Path) -> PdfFeatures:
             found.javascript = _javascript(pdf)
             found.cmyk = _colour_spaces(pdf)
             found.extreme_pages = _extreme_pages(pdf)
+            found.user_unit = any(float(p.obj.get("/UserUnit", 1)) != 1 for p in pdf.pages)
+            found.attachments += _annotation_files(pdf)
             meta = pdf.open_metadata()
             found.already_pdfa = (meta.pdfa_status or "").upper()
     except (pikepdf.PdfError, pikepdf.PasswordError, OSError, ValueError, TypeError):

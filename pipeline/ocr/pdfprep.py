@@ -86,8 +86,9 @@ def prepare_pdf(source: Path, out: Path, features: PdfFeatures | None = None,
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         raise OcrError(f"{source.name} is not a readable PDF (corrupt or truncated): {_short(exc, source)}") from exc
     with pdf:
-        if pdf.is_encrypted:
-            raise OcrError(f"{source.name} is encrypted; remove the encryption before archiving")
+        # Opened without a password: only an owner password (permission flags) protects it. The working copy
+        # is saved unencrypted (PDF/A forbids encryption); the original keeps its encryption.
+        owner_only = pdf.is_encrypted
         try:
             count = len(pdf.pages)
         except pikepdf.PdfError as exc:
@@ -95,6 +96,8 @@ def prepare_pdf(source: Path, out: Path, features: PdfFeatures | None = None,
         if count == 0:
             raise OcrError(f"{source.name} has no pages")
         fixes = _strip_actions(pdf)
+        if owner_only:
+            fixes.append("removed the owner-password restrictions (the file opens without a password)")
         attachments: list[Path] = []
         if features is not None:
             try:

@@ -63,13 +63,34 @@ def extract_attachments(pdf: pikepdf.Pdf, outdir: Path) -> list[Path]:
     for page in pdf.pages:
         annots = page.obj.get("/Annots")
         if isinstance(annots, pikepdf.Array):
-            kept = [a for a in annots if not (isinstance(a, pikepdf.Dictionary)
-                                              and a.get("/Subtype") == "/FileAttachment")]
-            if len(kept) != len(annots):
-                page.obj.Annots = pikepdf.Array(kept)
+            files = [a for a in annots if _is_file_annotation(a)]
+            for annot in files[:MAX_ATTACHMENTS]:
+                if (path := _annotation_file(annot, outdir, used)) is not None:
+                    written.append(path)
+            if files:
+                page.obj.Annots = pikepdf.Array([a for a in annots if not _is_file_annotation(a)])
     if "/AF" in pdf.Root:
         del pdf.Root["/AF"]
     return written
+
+
+def _is_file_annotation(annot: object) -> bool:
+    return isinstance(annot, pikepdf.Dictionary) and annot.get("/Subtype") == "/FileAttachment"
+
+
+def _annotation_file(annot: pikepdf.Dictionary, outdir: Path, used: set[str]) -> Path | None:
+    spec = annot.get("/FS")
+    embedded = spec.get("/EF") if isinstance(spec, pikepdf.Dictionary) else None
+    stream = embedded.get("/UF", embedded.get("/F")) if isinstance(embedded, pikepdf.Dictionary) else None
+    if not isinstance(stream, pikepdf.Stream):
+        return None
+    try:
+        data = stream.read_bytes()
+    except pikepdf.PdfError:
+        return None
+    target = outdir / _attachment_name(str(spec.get("/UF", spec.get("/F", "attachment"))), used)
+    target.write_bytes(data)
+    return target
 
 
 def flatten_form(pdf: pikepdf.Pdf) -> None:
@@ -139,9 +160,23 @@ def normalise_pages(pdf: pikepdf.Pdf, pages: list[int]) -> list[str]:
     return notes
 
 
+def normal_appearances_only(pdf: pikepdf.Pdf) -> int:
+    """PDF/A-2 (6.3.3) allows an annotation only its normal appearance (/N): drop rollover and down ones."""
+    changed = 0
+    for page in pdf.pages:
+        for annot in page.obj.get("/Annots", pikepdf.Array()):
+            ap = annot.get("/AP") if isinstance(annot, pikepdf.Dictionary) else None
+            if isinstance(ap, pikepdf.Dictionary) and ("/D" in ap or "/R" in ap) and "/N" in ap:
+                annot.AP = pikepdf.Dictionary(N=ap.N)
+                changed += 1
+    return changed
+
+
 def repair(pdf: pikepdf.Pdf, features: PdfFeatures, attachments_dir: Path) -> Repairs:
     """Apply the repairs ``features`` call for, in place, on the working copy."""
     done = Repairs()
+    if appearances := normal_appearances_only(pdf):
+        done.fixes.append(f"kept only the normal appearance of {appearances} annotation(s)")
     if features.attachments:
         done.attachments = extract_attachments(pdf, attachments_dir)
         done.fixes.append(f"moved {len(done.attachments)} attachment(s) out of the PDF into the record")

@@ -37,13 +37,20 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
     assert "khoa.pdf" in message and "password" in message
 
 
-def test_owner_password_only_pdf_is_refused(tmp_path: Path) -> None:
+def test_owner_password_only_pdf_gets_an_unencrypted_rendition(tmp_path: Path) -> None:
+    """It opens without a password (only permission flags are locked): readable, so it is archived; the
+    rendition is unencrypted (PDF/A forbids encryption) and says so; the original keeps its encryption."""
     plain = make_born_digital_pdf(["Tài liệu có hạn chế quyền."], tmp_path / "plain.pdf")
     restricted = tmp_path / "han-che.pdf"
     with pikepdf.open(plain) as pdf:
         pdf.save(restricted, encryption=pikepdf.Encryption(owner="chủ", user=""))
-    message = _fails(OcrRequest(inputs=[restricted], kind="pdf", needs_ocr=False), tmp_path / "w")
-    assert "encrypt" in message
+    result = make_pdfa(OcrRequest(inputs=[restricted], kind="pdf", needs_ocr=False), tmp_path / "w")
+    assert any("owner-password" in fix for fix in result.fixes)
+    with pikepdf.open(result.pdf_path) as pdf:
+        assert not pdf.is_encrypted
+    with pikepdf.open(restricted) as original:
+        assert original.is_encrypted
+    assert "hạn chế quyền" in result.pages[0].text
 
 
 def test_zero_page_pdf(tmp_path: Path) -> None:
