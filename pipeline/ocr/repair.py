@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ _ACTIONS = ("/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/ResetForm"
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 BOXES = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")
 MAX_ATTACHMENTS = 200
+MAX_ATTACHMENT_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -50,13 +52,8 @@ def extract_attachments(pdf: pikepdf.Pdf, outdir: Path) -> list[Path]:
     used: set[str] = set()
     outdir.mkdir(parents=True, exist_ok=True)
     for name, spec in list(pdf.attachments.items())[:MAX_ATTACHMENTS]:
-        try:
-            data = spec.get_file().read_bytes()
-        except (pikepdf.PdfError, KeyError, AttributeError, ValueError):
-            continue  # a broken attachment stays in the original only
-        target = outdir / _attachment_name(spec.filename or name, used)
-        target.write_bytes(data)
-        written.append(target)
+        if (path := _spec_file(spec.obj, name, outdir, used)) is not None:
+            written.append(path)
     names = pdf.Root.get("/Names")
     if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
         del names["/EmbeddedFiles"]
@@ -65,7 +62,7 @@ def extract_attachments(pdf: pikepdf.Pdf, outdir: Path) -> list[Path]:
         if isinstance(annots, pikepdf.Array):
             files = [a for a in annots if _is_file_annotation(a)]
             for annot in files[:MAX_ATTACHMENTS]:
-                if (path := _annotation_file(annot, outdir, used)) is not None:
+                if (path := _spec_file(annot.get("/FS"), "attachment", outdir, used)) is not None:
                     written.append(path)
             if files:
                 page.obj.Annots = pikepdf.Array([a for a in annots if not _is_file_annotation(a)])
@@ -78,17 +75,41 @@ def _is_file_annotation(annot: object) -> bool:
     return isinstance(annot, pikepdf.Dictionary) and annot.get("/Subtype") == "/FileAttachment"
 
 
-def _annotation_file(annot: pikepdf.Dictionary, outdir: Path, used: set[str]) -> Path | None:
-    spec = annot.get("/FS")
+def _bounded_bytes(stream: pikepdf.Stream) -> bytes | None:
+    """The decoded stream, or None beyond MAX_ATTACHMENT_BYTES: a Flate stream is inflated in bounded steps,
+    so a compression bomb never reaches memory whole."""
+    raw = stream.read_raw_bytes()
+    filters = stream.get("/Filter")
+    if filters is None:
+        return raw if len(raw) <= MAX_ATTACHMENT_BYTES else None
+    if filters in ("/FlateDecode", pikepdf.Array([pikepdf.Name.FlateDecode])) and "/DecodeParms" not in stream:
+        inflate = zlib.decompressobj()
+        try:
+            data = inflate.decompress(raw, MAX_ATTACHMENT_BYTES + 1)
+        except zlib.error:
+            return None
+        return data if len(data) <= MAX_ATTACHMENT_BYTES else None
+    if len(raw) > MAX_ATTACHMENT_BYTES // 64:  # other filters: only small ones are decoded whole
+        return None
+    data = stream.read_bytes()
+    return data if len(data) <= MAX_ATTACHMENT_BYTES else None
+
+
+def _spec_file(spec: object, fallback: str, outdir: Path, used: set[str]) -> Path | None:
+    """Write the file a file specification embeds; None when it is missing, broken or too large (it then
+    stays in the original only)."""
     embedded = spec.get("/EF") if isinstance(spec, pikepdf.Dictionary) else None
     stream = embedded.get("/UF", embedded.get("/F")) if isinstance(embedded, pikepdf.Dictionary) else None
     if not isinstance(stream, pikepdf.Stream):
         return None
     try:
-        data = stream.read_bytes()
+        data = _bounded_bytes(stream)
     except pikepdf.PdfError:
         return None
-    target = outdir / _attachment_name(str(spec.get("/UF", spec.get("/F", "attachment"))), used)
+    if data is None:
+        return None
+    assert isinstance(spec, pikepdf.Dictionary)
+    target = outdir / _attachment_name(str(spec.get("/UF", spec.get("/F", fallback))), used)
     target.write_bytes(data)
     return target
 

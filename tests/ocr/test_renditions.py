@@ -88,3 +88,24 @@ def test_lost_words_compares_words_not_spacing() -> None:
     assert lost_words(["ﬁle hồ sơ"], ["file hồ sơ"]) == []  # ligatures fold
     assert lost_words(["hồ sơ lưu trữ"], ["hồ sơ"]) == ["page 1: lưu", "page 1: trữ"]
     assert lost_words(["a", "b"], ["a"]) == ["page count 2 -> 1"]
+
+
+def test_hostile_attachments_stay_in_the_original_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name that climbs out of the folder is flattened; a Flate bomb is never inflated past the cap."""
+    import zlib
+
+    from pipeline.ocr import repair
+
+    monkeypatch.setattr(repair, "MAX_ATTACHMENT_BYTES", 1024 * 1024)
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.attachments["x"] = pikepdf.AttachedFileSpec(pdf, b"1,2\n", filename="../../etc/passwd")
+    bomb = pdf.make_stream(b"")
+    bomb.write(zlib.compress(b"\0" * (2 * 1024 * 1024), 9), filter=pikepdf.Name.FlateDecode)
+    spec = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F="bom.bin",
+                                                EF=pikepdf.Dictionary(F=bomb)))
+    pdf.Root.Names.EmbeddedFiles.Names.extend([pikepdf.String("bom.bin"), spec])
+    written = repair.extract_attachments(pdf, tmp_path / "att")
+    assert [(p.name, p.read_bytes()) for p in written] == [("passwd", b"1,2\n")]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["att", "passwd"]
+    assert len(pdf.attachments) == 0
