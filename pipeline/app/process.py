@@ -117,25 +117,28 @@ def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
     timer = StageTimer("sign")
     own_outputs = {workdir / OCR_OUTPUT_NAME, workdir / representations.ORIGINAL_COPY}
     if pdf not in own_outputs or pdf.is_symlink() or not pdf.is_file():
-        raise StageFailure("sign", f"refused to sign {pdf.name}: not the PDF/A output of this document")
+        raise StageFailure("sign", f"refused to sign {pdf.name}: not this document's own archival copy")
     signed = workdir / "signed.pdf"
     policy = sign_policy(settings, item.origin)
     if pdf.name == representations.ORIGINAL_COPY:
         policy = dataclasses.replace(policy, visible=False)  # never draw on a page of the original
+    resaved = False
     try:
         try:
             info = sign.sign_pdf(pdf, signed, signer_config(settings), policy)
         except sign.SigningError as exc:
-            if pdf.name != representations.ORIGINAL_COPY or "cannot read" not in str(exc):
+            if pdf.name != representations.ORIGINAL_COPY or not representations.needs_resave(str(exc)):
                 raise
-            # pyHanko could not parse the received bytes (qpdf could): sign qpdf's re-save instead.
+            # pyHanko cannot append to the received bytes (unparsable for it, or encrypted with an owner
+            # password): sign qpdf's unencrypted re-save; the received bytes stay in original/<name>.
             info = sign.sign_pdf(representations.resaved(pdf), signed, signer_config(settings), policy)
+            resaved = True
     except sign.SigningError as exc:
         raise StageFailure("sign", str(exc)) from exc
     facts = SignatureFacts(signed=True, level=info.level, field_name=info.field_name,
                            signer_subject=info.signer_subject, signer_cert_sha256=info.signer_cert_sha256,
                            signed_at=info.signed_at, visible=info.visible, timestamped=info.timestamped)
-    return signed, facts, timer.event(info.tools, level=info.level, visible=info.visible)
+    return signed, facts, timer.event(info.tools, level=info.level, visible=info.visible, resaved=resaved)
 
 
 def build_record(item: IntakeItem, batch: str, received_at: datetime, result: ocr.OcrResult,
@@ -207,6 +210,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         notify("store")
         timer = StageTimer("store")
         record = build_record(item, batch, received_at, result, facts, events)
+        if sign_event is not None and sign_event.detail.get("resaved"):
+            note.changes.append(representations.RESAVED_CHANGE)
         record.representation, record.representation_note = representation, note
         record.incoming_signatures = incoming
         record.events.append(timer.event())

@@ -59,10 +59,21 @@ def keep_original(original: Path, failure: ocr.RenditionFailed, workdir: Path
     return result, event
 
 
+RESAVED_CHANGE = ("the signer could not append to the received bytes, so the archival copy is qpdf's "
+                  "unencrypted re-save of the original (content unchanged); the received bytes are original/<name>")
+_RESAVE_WHEN = ("cannot read", "encryption credentials", "encrypted")
+
+
+def needs_resave(message: str) -> bool:
+    """True for a signer failure a structural re-save cures: unparsable for pyHanko, or owner-password
+    encryption (pyHanko needs the credentials to append)."""
+    return any(marker in message for marker in _RESAVE_WHEN)
+
+
 def resaved(copy: Path) -> Path:
     """The original re-saved by qpdf (structure repaired, content untouched) for a signer that could not
     parse the received bytes; the received bytes themselves stay in ``original/<name>``."""
     target = copy.with_name(RESAVED_COPY)
-    with pikepdf.open(copy) as pdf:
+    with pikepdf.open(copy) as pdf:  # saved without encryption (pikepdf's default)
         pdf.save(target, linearize=False, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
     return target

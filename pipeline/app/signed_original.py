@@ -53,8 +53,9 @@ def preserve(original: Path, found: sign.IncomingSignatures, settings: Settings,
     try:  # a signed scan has no text layer: its pages are OCR'd on a throw-away copy
         pages = ocr.read_pages(original, workdir, language=language or settings.ocr.language,
                                timeout_s=settings.ocr.timeout_s)
-    except ocr.OcrError as exc:
-        raise NotPreserved(f"text of the signed original could not be read: {exc}") from exc
+    except ocr.OcrError as exc:  # the file is what matters: keep it, searchable by its own text layer only
+        pages = [ocr.PageText(i + 1, t, None) for i, t in enumerate(ocr.page_texts(original))]
+        detail["ocr"] = f"failed: {exc}"
     result = ocr.OcrResult(pdf_path=out, pages=pages, ocr_applied=any(p.confidence is not None for p in pages),
                            pdfa=ocr.claimed_pdfa(original) or "")
     first = signatures[0]

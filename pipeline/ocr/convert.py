@@ -83,10 +83,14 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
     original_texts = page_texts(source)
     if features.user_unit:  # OCRmyPDF's deskew re-rasterises ignoring /UserUnit (measured: 102 → 10 ppi)
         request = dataclasses.replace(request, deskew=False)
+    if features.xfa and (features.needs_rendering or not features.form):
+        # Dynamic XFA: the pages hold only a "please wait" placeholder; the form lives in the XFA stream.
+        raise RenditionFailed(no_rendition(features, ["dynamic XFA form: the content exists only in XFA"]))
     details: list[str] = []
     try:
         return _checked(_attempt(request, prepared, workdir, scratch), original_texts)
     except OcrError as exc:
+        _retry_later(exc)
         details.append(f"OCRmyPDF/pikepdf: {exc}")
     rewritten, again = scratch / "gs.pdf", None
     try:
@@ -101,15 +105,25 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
             return _checked(_attempt(request, again, workdir, scratch), original_texts)
         return _checked(_direct(again, workdir, request.pdfa_part), original_texts)
     except (OcrError, ToolError) as exc:
+        _retry_later(exc)
         details.append(f"Ghostscript: {exc}")
-    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count:
-        try:
-            result = _attempt(dataclasses.replace(request, needs_ocr=False), again or prepared, workdir, scratch)
+    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count and again is not None:
+        try:  # Ghostscript's output (colour converted) without OCR
+            result = _attempt(dataclasses.replace(request, needs_ocr=False), again, workdir, scratch)
             result.fixes.append("OCR failed, so the image pages have no text layer: " + details[0][:200])
             return _checked(result, original_texts)
         except OcrError as exc:
             details.append(f"without OCR: {exc}")
     raise RenditionFailed(no_rendition(features, details))
+
+
+# Failures of this machine, not of the document: quarantined for a retry, never archived as "no rendition".
+_TRANSIENT = ("not installed", "timed out", "language data", "no sRGB ICC profile", "cannot be started")
+
+
+def _retry_later(exc: Exception) -> None:
+    if any(marker in str(exc) for marker in _TRANSIENT):
+        raise OcrError(str(exc)) from exc
 
 
 def _checked(result: OcrResult, original_texts: list[str]) -> OcrResult:

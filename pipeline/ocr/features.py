@@ -23,6 +23,7 @@ MAX_PAGE_UNITS = 14_400.0
 class PdfFeatures:
     form: bool = False  # AcroForm fields
     xfa: bool = False
+    needs_rendering: bool = False  # /NeedsRendering: a dynamic XFA form, drawn only by an XFA viewer
     javascript: bool = False
     attachments: list[str] = field(default_factory=list)  # embedded file names
     fonts_not_embedded: list[str] = field(default_factory=list)
@@ -121,6 +122,7 @@ def inspect_features(path: Path) -> PdfFeatures:
                 fields = form.get("/Fields")
                 found.form = isinstance(fields, pikepdf.Array) and len(fields) > 0
                 found.xfa = "/XFA" in form
+            found.needs_rendering = bool(pdf.Root.get("/NeedsRendering", False))
             names = pdf.Root.get("/Names")
             if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
                 found.attachments = _names(names.EmbeddedFiles)

@@ -102,7 +102,7 @@ def prepare_pdf(source: Path, out: Path, features: PdfFeatures | None = None,
         if features is not None:
             try:
                 done = repair(pdf, features, attachments_dir or out.parent / "attachments")
-            except (pikepdf.PdfError, ValueError, TypeError, KeyError) as exc:
+            except (pikepdf.PdfError, ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
                 raise OcrError(f"{source.name} could not be repaired for PDF/A: {_short(exc, source)}") from exc
             fixes += done.fixes
             attachments = done.attachments

@@ -25,6 +25,8 @@ _FEATURES = {  # label → (Vietnamese, English)
 }
 
 _CAUSES = {  # cause key → (Vietnamese, English)
+    "xfa": ("nội dung biểu mẫu chỉ có trong XFA (biểu mẫu động)",
+            "the form's content exists only in XFA (dynamic form)"),
     "lost-text": ("bản chuyển đổi làm mất chữ so với bản gốc", "the conversion lost words of the original"),
     "fonts": ("không nhúng được phông chữ", "a font could not be embedded"),
     "colour": ("không chuyển được hệ màu", "the colours could not be converted"),
@@ -52,6 +54,8 @@ class RenditionFailed(OcrError):
 
 def cause_of(detail: str) -> str:
     text = detail.lower()
+    if "dynamic xfa" in text:
+        return "xfa"
     if "lost words" in text or "page count" in text:
         return "lost-text"
     if "font" in text or "glyph" in text:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,28 +32,49 @@ MAX_ATTACHMENT_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
+class _Budget:
+    """One budget for the whole document: files, bytes, and each embedded stream extracted once."""
+
+    files: int = MAX_ATTACHMENTS
+    bytes: int = MAX_ATTACHMENT_BYTES
+    seen: set[tuple[int, int]] = field(default_factory=set)
+    skipped: int = 0
+
+
+@dataclass
 class Repairs:
     fixes: list[str] = field(default_factory=list)
     attachments: list[Path] = field(default_factory=list)  # files written out of the PDF
 
 
+def _fit(name: str, limit: int = 150) -> str:
+    """At most ``limit`` UTF-8 bytes (file systems allow 255), keeping the extension."""
+    stem, dot, ext = name.rpartition(".") if "." in name[1:] else (name, "", "")
+    ext = f"{dot}{ext}"[:20]
+    budget = limit - len(ext.encode())
+    return stem.encode()[:budget].decode(errors="ignore") + ext
+
+
 def _attachment_name(name: str, used: set[str]) -> str:
-    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip("._") or "attachment"
-    candidate, n = base[:120], 1
+    name = unicodedata.normalize("NFC", name)  # macOS writes NFD; storage keys are NFC
+    base = _fit(_SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip("._") or "attachment")
+    candidate, n = base, 1
     while candidate in used:
         n += 1
-        candidate = f"{n}-{base[:110]}"
+        candidate = f"{n}-{_fit(base, 140)}"
     used.add(candidate)
     return candidate
 
 
-def extract_attachments(pdf: pikepdf.Pdf, outdir: Path) -> list[Path]:
-    """Write the embedded files out, then drop them (name tree and file-attachment annotations)."""
+def extract_attachments(pdf: pikepdf.Pdf, outdir: Path) -> tuple[list[Path], int]:
+    """Write the embedded files out, then drop them (name tree and file-attachment annotations). Returns the
+    files written and how many were left in the original only (broken, over the budget)."""
     written: list[Path] = []
     used: set[str] = set()
+    budget = _Budget()
     outdir.mkdir(parents=True, exist_ok=True)
-    for name, spec in list(pdf.attachments.items())[:MAX_ATTACHMENTS]:
-        if (path := _spec_file(spec.obj, name, outdir, used)) is not None:
+    for name, spec in pdf.attachments.items():
+        if (path := _spec_file(spec.obj, name, outdir, used, budget)) is not None:
             written.append(path)
     names = pdf.Root.get("/Names")
     if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
@@ -61,14 +83,14 @@ def extract_attachments(pdf: pikepdf.Pdf, outdir: Path) -> list[Path]:
         annots = page.obj.get("/Annots")
         if isinstance(annots, pikepdf.Array):
             files = [a for a in annots if _is_file_annotation(a)]
-            for annot in files[:MAX_ATTACHMENTS]:
-                if (path := _spec_file(annot.get("/FS"), "attachment", outdir, used)) is not None:
+            for annot in files:
+                if (path := _spec_file(annot.get("/FS"), "attachment", outdir, used, budget)) is not None:
                     written.append(path)
             if files:
                 page.obj.Annots = pikepdf.Array([a for a in annots if not _is_file_annotation(a)])
     if "/AF" in pdf.Root:
         del pdf.Root["/AF"]
-    return written
+    return written, budget.skipped
 
 
 def _is_file_annotation(annot: object) -> bool:
@@ -95,19 +117,22 @@ def _bounded_bytes(stream: pikepdf.Stream) -> bytes | None:
     return data if len(data) <= MAX_ATTACHMENT_BYTES else None
 
 
-def _spec_file(spec: object, fallback: str, outdir: Path, used: set[str]) -> Path | None:
+def _spec_file(spec: object, fallback: str, outdir: Path, used: set[str], budget: _Budget) -> Path | None:
     """Write the file a file specification embeds; None when it is missing, broken or too large (it then
     stays in the original only)."""
     embedded = spec.get("/EF") if isinstance(spec, pikepdf.Dictionary) else None
     stream = embedded.get("/UF", embedded.get("/F")) if isinstance(embedded, pikepdf.Dictionary) else None
-    if not isinstance(stream, pikepdf.Stream):
+    if not isinstance(stream, pikepdf.Stream) or stream.objgen in budget.seen:
         return None
+    budget.seen.add(stream.objgen)
     try:
-        data = _bounded_bytes(stream)
+        data = _bounded_bytes(stream) if budget.files > 0 else None
     except pikepdf.PdfError:
+        data = None
+    if data is None or len(data) > budget.bytes:
+        budget.skipped += 1
         return None
-    if data is None:
-        return None
+    budget.files, budget.bytes = budget.files - 1, budget.bytes - len(data)
     assert isinstance(spec, pikepdf.Dictionary)
     target = outdir / _attachment_name(str(spec.get("/UF", spec.get("/F", fallback))), used)
     target.write_bytes(data)
@@ -199,8 +224,10 @@ def repair(pdf: pikepdf.Pdf, features: PdfFeatures, attachments_dir: Path) -> Re
     if appearances := normal_appearances_only(pdf):
         done.fixes.append(f"kept only the normal appearance of {appearances} annotation(s)")
     if features.attachments:
-        done.attachments = extract_attachments(pdf, attachments_dir)
+        done.attachments, skipped = extract_attachments(pdf, attachments_dir)
         done.fixes.append(f"moved {len(done.attachments)} attachment(s) out of the PDF into the record")
+        if skipped:
+            done.fixes.append(f"{skipped} attachment(s) broken or over the size budget: kept in the original only")
     if features.form or features.xfa:
         flatten_form(pdf)
         done.fixes.append("flattened the form (fields drawn as shown; XFA removed)" if features.xfa

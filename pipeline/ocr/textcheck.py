@@ -1,8 +1,8 @@
 """No lost words: a rendition is accepted only when every word of the original's text is still in it.
 
-Words are compared after NFKC (ligatures ``ﬁ`` → ``fi``) and case folding, and looked up in the rendition's
-text with all whitespace removed, so a rewrite that only changed spacing or line breaks passes while one that
-dropped or garbled a word (Ghostscript 10.0.0 can lose a font's Unicode mapping) fails.
+Words (each occurrence) are compared after NFKC (ligatures ``ﬁ`` → ``fi``) and case folding, and looked up in
+the rendition's text with all whitespace removed, so a rewrite that only changed spacing or line breaks passes
+while one that dropped or garbled a word (Ghostscript 10.0.0 can lose a font's Unicode mapping) fails.
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ def lost_words(original: list[str], rendition: list[str], limit: int = 10) -> li
         return [f"page count {len(original)} -> {len(rendition)}"]
     for number, (before, after) in enumerate(zip(original, rendition, strict=True), start=1):
         haystack = "".join(_fold(after).split())
-        for word in dict.fromkeys(_WORD.findall(_fold(before))):
-            if word not in haystack:
+        # Every occurrence counts, longest words first, each match used up: a dropped "không" (not) or a
+        # changed amount fails even when the same word or digits appear elsewhere on the page.
+        for word in sorted(_WORD.findall(_fold(before)), key=len, reverse=True):
+            if word in haystack:
+                haystack = haystack.replace(word, "\0", 1)
+            else:
                 missing.append(f"page {number}: {word}")
                 if len(missing) >= limit:
                     return missing

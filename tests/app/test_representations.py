@@ -31,11 +31,18 @@ def ingested(home: Home, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
     batch = tmp_path_factory.mktemp("repr-batch") / "lo-bat-thuong"
     batch.mkdir()
+    import pikepdf
+
     made = {"dinh-kem.pdf": awkward.attachments(batch / "dinh-kem.pdf"),
             "ghi-chu.pdf": awkward.text_off_page(batch / "ghi-chu.pdf")}
+    with pikepdf.open(awkward.text_off_page(tmp_path_factory.mktemp("owner") / "x.pdf")) as pdf:
+        # opens without a password, but pyHanko needs the owner password to append a signature
+        pdf.save(batch / "khoa-chu.pdf", encryption=pikepdf.Encryption(owner="chủ", user=""))
+    made["khoa-chu.pdf"] = batch / "khoa-chu.pdf"
     (batch / "manifest.csv").write_text(
         HEADER + "dinh-kem.pdf,07/CV-VPUB,Công văn,Gửi số liệu,UBND tỉnh,2026-11-20,,Văn phòng,public,\n"
-        "ghi-chu.pdf,08/CV-VPUB,Công văn,Ghi chú,UBND tỉnh,2026-11-21,,Văn phòng,public,\n", encoding="utf-8")
+        "ghi-chu.pdf,08/CV-VPUB,Công văn,Ghi chú,UBND tỉnh,2026-11-21,,Văn phòng,public,\n"
+        "khoa-chu.pdf,09/CV-VPUB,Công văn,Hạn chế quyền,UBND tỉnh,2026-11-22,,Văn phòng,public,\n", encoding="utf-8")
     with home.context() as ctx:
         report = ingest_batch(ctx, resolve_actor(ctx, None), batch, executor="local")
     assert {d.source: d.status for d in report.documents} == dict.fromkeys(made, "archived"), report.to_dict()
@@ -97,3 +104,12 @@ def test_attachments_are_files_of_the_record_beside_the_rendition(home: Home, in
         assert len(pdf.attachments) == 0
     verify = home.run("verify", doc_id[:12], "--json")
     assert verify.returncode == 0 and '"artefacts": "match"' in verify.stdout, verify.stdout
+
+
+def test_an_owner_password_original_is_signed_as_its_resave(home: Home, ingested: dict[str, str]) -> None:
+    with home.context() as ctx:
+        record = ctx.store.get_record(ingested["khoa-chu.pdf"])
+        kept = ctx.store.get_bytes(record.artefacts["original/khoa-chu.pdf"].key)
+    assert record.representation == "original" and record.signature.signed
+    assert any("re-save" in change for change in record.representation_note.changes)
+    assert kept == Path(ingested["khoa-chu.pdf:path"]).read_bytes()  # the received bytes, encryption and all

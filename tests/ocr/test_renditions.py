@@ -88,6 +88,19 @@ def test_lost_words_compares_words_not_spacing() -> None:
     assert lost_words(["ﬁle hồ sơ"], ["file hồ sơ"]) == []  # ligatures fold
     assert lost_words(["hồ sơ lưu trữ"], ["hồ sơ"]) == ["page 1: lưu", "page 1: trữ"]
     assert lost_words(["a", "b"], ["a"]) == ["page count 2 -> 1"]
+    # a dropped negation or a changed amount is a loss even when the word appears elsewhere on the page
+    assert lost_words(["Tôi không đồng ý, không phải 100 triệu"], ["Tôi đồng ý, không phải 1000 triệu"]) \
+        == ["page 1: không"]
+    assert lost_words(["5 000 000 đồng"], ["5 000 00 đồng"]) == ["page 1: 000"]
+
+
+def test_attachment_names_fit_the_file_system() -> None:
+    from pipeline.ocr.repair import _attachment_name
+
+    long_name = _attachment_name("合" * 300 + ".pdf", set())
+    assert len(long_name.encode()) <= 150 and long_name.endswith(".pdf")
+    nfd = "tie\u0302\u0301ng Vie\u0323\u0302t.pdf"  # as macOS writes it
+    assert _attachment_name(nfd, set()) == "tiếng_Việt.pdf"
 
 
 def test_hostile_attachments_stay_in_the_original_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,7 +118,7 @@ def test_hostile_attachments_stay_in_the_original_only(tmp_path: Path, monkeypat
     spec = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F="bom.bin",
                                                 EF=pikepdf.Dictionary(F=bomb)))
     pdf.Root.Names.EmbeddedFiles.Names.extend([pikepdf.String("bom.bin"), spec])
-    written = repair.extract_attachments(pdf, tmp_path / "att")
-    assert [(p.name, p.read_bytes()) for p in written] == [("passwd", b"1,2\n")]
+    written, skipped = repair.extract_attachments(pdf, tmp_path / "att")
+    assert [(p.name, p.read_bytes()) for p in written] == [("passwd", b"1,2\n")] and skipped == 1
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["att", "passwd"]
     assert len(pdf.attachments) == 0
