@@ -79,25 +79,32 @@ def download(ctx: Context, actor: Actor, ident: str, dest: Path, force: bool = F
     if representation not in REPRESENTATIONS:
         raise Invalid(f"unknown representation {representation!r}: use {' or '.join(REPRESENTATIONS)}")
     record = find(ctx, actor, ident)
-    if representation == "preservation":
-        roles = ["archive.pdf"]
-    else:
-        roles = [role for role in record.artefacts if role.startswith("original/")]
-    if not roles:
+    roles = ["archive.pdf"] if representation == "preservation" else sorted(
+        role for role in record.artefacts if role.startswith("original/"))
+    if not roles or any(role not in record.artefacts for role in roles):
         raise NotFound(f"document {record.id} has no {representation} representation stored")
-    targets = [dest] if len(roles) == 1 else [dest / Path(role).name for role in roles]
-    if len(roles) > 1:
+    if len(roles) == 1:
+        if dest.is_dir():
+            raise Invalid(f"{dest} is a folder: give a file name")
+        targets = [dest]
+    else:  # the page images of a scan: into a folder, each under its own name
         if dest.exists() and not dest.is_dir():
             raise Invalid(f"{dest} is a file: the original has {len(roles)} files, give a folder")
-        dest.mkdir(parents=True, exist_ok=True)
-    elif dest.is_dir():
-        raise Invalid(f"{dest} is a folder: give a file name")
+        targets = [dest / role.removeprefix("original/").replace("/", "_") for role in roles]
+        if len(set(targets)) != len(targets):
+            raise Invalid(f"the original's file names collide in one folder: {', '.join(roles)}")
     for target in targets:
-        if target.exists() and not force:
-            raise Invalid(f"{target} exists: give --force to overwrite it")
+        if target.exists() and (not force or target.is_dir()):
+            raise Invalid(f"{target} exists: give --force to overwrite it" if not target.is_dir()
+                          else f"{target} is a folder")
+    if len(roles) > 1:
+        dest.mkdir(parents=True, exist_ok=True)
     for role, target in zip(roles, targets, strict=True):
         tmp = target.with_name(f".{target.name}.part")
-        ctx.store.download(record.artefacts[role].key, tmp)
-        tmp.replace(target)
+        try:
+            ctx.store.download(record.artefacts[role].key, tmp)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
     _audit_read(ctx, actor, record, "download", what=", ".join(roles))
     return record, targets

@@ -200,7 +200,9 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
                 representation = representations.PDFA
                 note = representations.note_for(representation, result.fixes)
             except ocr.RenditionFailed as failure:
-                result, ocr_event = representations.keep_original(item.files[0], failure, workdir)
+                result, ocr_event = representations.keep_original(
+                    item.files[0], failure, workdir, item.metadata.language or settings.ocr.language,
+                    settings.ocr.timeout_s)
                 representation, note = representations.ORIGINAL, representations.no_rendition_note(failure)
             stage = "sign"
             notify("sign")

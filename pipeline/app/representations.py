@@ -45,17 +45,23 @@ def no_rendition_note(failure: ocr.RenditionFailed) -> RepresentationNote:
     return RepresentationNote(vi=reason.vi, en=reason.en, detail=reason.detail)
 
 
-def keep_original(original: Path, failure: ocr.RenditionFailed, workdir: Path
-                  ) -> tuple[ocr.OcrResult, Event]:
-    """The original as the archival copy (to be signed by the caller), its page texts, and the event."""
+def keep_original(original: Path, failure: ocr.RenditionFailed, workdir: Path, language: str = "vie",
+                  timeout_s: int = 600) -> tuple[ocr.OcrResult, Event]:
+    """The original as the archival copy (to be signed by the caller), its page texts (pages without a text
+    layer OCR'd on a throw-away copy), and the event."""
     started = datetime.now(UTC)
     copy = workdir / ORIGINAL_COPY
     shutil.copyfile(original, copy)
-    texts = ocr.page_texts(copy)
-    result = ocr.OcrResult(pdf_path=copy, pages=[ocr.PageText(i + 1, t, None) for i, t in enumerate(texts)],
-                           ocr_applied=False, pdfa="")
+    detail = {"representation": ORIGINAL, "reason": failure.reason.en, "detail": failure.reason.detail}
+    try:
+        pages = ocr.read_pages(copy, workdir, language=language, timeout_s=timeout_s)
+    except ocr.OcrError as exc:  # the original is archived all the same, searchable by its own text only
+        pages = [ocr.PageText(i + 1, t, None) for i, t in enumerate(ocr.page_texts(copy))]
+        detail["ocr"] = f"failed: {exc}"
+    result = ocr.OcrResult(pdf_path=copy, pages=pages, ocr_applied=any(p.confidence is not None for p in pages),
+                           pdfa="")
     event = Event(stage="pdfa", started_at=started, finished_at=datetime.now(UTC), outcome="no-rendition",
-                  detail={"representation": ORIGINAL, "reason": failure.reason.en, "detail": failure.reason.detail})
+                  detail=detail)
     return result, event
 
 

@@ -97,8 +97,8 @@ class ArchiveStore:
         with s3_errors(f"storing document {record.id}"):
             for name, path in originals:
                 self._put_file(record, layout.original_role(name), path)
-            for path in attachments or []:
-                self._put_file(record, layout.attachment_role(path.name), path)
+            for path in attachments or []:  # the sender's bytes: never served as what their name claims
+                self._put_file(record, layout.attachment_role(path.name), path, "application/octet-stream")
             self._put_texts(record, page_texts)
             self._put_file(record, layout.ARCHIVE_PDF, archive_pdf, "application/pdf", pdf=True)
             record.archived_at = utcnow()

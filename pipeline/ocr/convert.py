@@ -79,7 +79,13 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
     3. for image pages Tesseract cannot read (over its 32 767-pixel limit, a 2-pixel image), no OCR.
     """
     features = inspect_features(source)
-    prepared = prepare_pdf(source, scratch / "input.pdf", features, workdir / "attachments")  # refuses unreadable
+    try:
+        prepared = prepare_pdf(source, scratch / "input.pdf", features, workdir / "attachments")  # refuses unreadable
+    except OcrError as exc:
+        if "could not be repaired" not in str(exc):
+            raise
+        prepared = prepare_pdf(source, scratch / "input.pdf")  # unrepaired: the ladder and its checks decide
+        prepared.fixes.append(f"repairs not applied: {exc}")
     original_texts = page_texts(source)
     if features.user_unit:  # OCRmyPDF's deskew re-rasterises ignoring /UserUnit (measured: 102 → 10 ppi)
         request = dataclasses.replace(request, deskew=False)
@@ -107,13 +113,16 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
     except (OcrError, ToolError) as exc:
         _retry_later(exc)
         details.append(f"Ghostscript: {exc}")
-    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count and again is not None:
-        try:  # Ghostscript's output (colour converted) without OCR
-            result = _attempt(dataclasses.replace(request, needs_ocr=False), again, workdir, scratch)
-            result.fixes.append("OCR failed, so the image pages have no text layer: " + details[0][:200])
-            return _checked(result, original_texts)
-        except OcrError as exc:
-            details.append(f"without OCR: {exc}")
+    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count:
+        for base in (prepared, again):  # without OCR: as received, then Ghostscript's (colour converted)
+            if base is None:
+                continue
+            try:
+                result = _attempt(dataclasses.replace(request, needs_ocr=False), base, workdir, scratch)
+                result.fixes.append("OCR failed, so the image pages have no text layer: " + details[0][:200])
+                return _checked(result, original_texts)
+            except OcrError as exc:
+                details.append(f"without OCR: {exc}")
     raise RenditionFailed(no_rendition(features, details))
 
 

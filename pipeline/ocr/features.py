@@ -32,7 +32,6 @@ class PdfFeatures:
     cmyk: bool = False
     extreme_pages: list[int] = field(default_factory=list)  # 1-based pages outside 3..14400 units
     user_unit: bool = False  # a page scales its units (/UserUnit ≠ 1): big plans and posters
-    already_pdfa: str = ""  # claimed conformance, e.g. "2B"
 
     def labels(self) -> list[str]:
         """Short English keys of what was found, in a fixed order (for records and reasons)."""
@@ -131,8 +130,6 @@ def inspect_features(path: Path) -> PdfFeatures:
             found.extreme_pages = _extreme_pages(pdf)
             found.user_unit = any(float(p.obj.get("/UserUnit", 1)) != 1 for p in pdf.pages)
             found.attachments += _annotation_files(pdf)
-            meta = pdf.open_metadata()
-            found.already_pdfa = (meta.pdfa_status or "").upper()
     except (pikepdf.PdfError, pikepdf.PasswordError, OSError, ValueError, TypeError):
         return found  # unreadable: prepare_pdf refuses it with the reason
     try:

@@ -27,6 +27,7 @@ _FEATURES = {  # label → (Vietnamese, English)
 _CAUSES = {  # cause key → (Vietnamese, English)
     "xfa": ("nội dung biểu mẫu chỉ có trong XFA (biểu mẫu động)",
             "the form's content exists only in XFA (dynamic form)"),
+    "image-size": ("ảnh trong tệp quá lớn để chuyển đổi", "an image in the file is too large to convert"),
     "lost-text": ("bản chuyển đổi làm mất chữ so với bản gốc", "the conversion lost words of the original"),
     "fonts": ("không nhúng được phông chữ", "a font could not be embedded"),
     "colour": ("không chuyển được hệ màu", "the colours could not be converted"),
@@ -56,6 +57,8 @@ def cause_of(detail: str) -> str:
     text = detail.lower()
     if "dynamic xfa" in text:
         return "xfa"
+    if "decompressionbomb" in text or "image too large" in text:
+        return "image-size"
     if "lost words" in text or "page count" in text:
         return "lost-text"
     if "font" in text or "glyph" in text:

@@ -6,7 +6,7 @@ turned into what it allows, and every change is recorded.
   original, with its live form, is kept as received.
 - **Attachments** (embedded files): PDF/A-2 allows only PDF/A attachments, so they are written out as separate
   files of the record (``attachment/<name>``) and removed from the rendition.
-- **JavaScript and actions** anywhere (annotations too): removed.
+- **Actions** PDF/A-2 forbids (JavaScript, launch, submit, hide, sound …) anywhere: removed; links stay.
 - **Page size** outside 3..14 400 units: tiny pages are padded to 3 units; huge ones are scaled down into the
   limit with ``/UserUnit`` giving back their physical size (PDF/A-2 allows UserUnit).
 """
@@ -24,7 +24,8 @@ import pikepdf
 
 from pipeline.ocr.features import MAX_PAGE_UNITS, MIN_PAGE_UNITS, PdfFeatures
 
-_ACTIONS = ("/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/ResetForm", "/Rendition", "/Sound", "/Movie")
+_ALLOWED_ACTIONS = ("/GoTo", "/GoToR", "/GoToE", "/URI", "/Thread")
+_NAMED_ALLOWED = ("/NextPage", "/PrevPage", "/FirstPage", "/LastPage")
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 BOXES = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")
 MAX_ATTACHMENTS = 200
@@ -154,7 +155,8 @@ def flatten_form(pdf: pikepdf.Pdf) -> None:
 
 
 def remove_actions(pdf: pikepdf.Pdf) -> int:
-    """Remove JavaScript/launch actions left on annotations and outline items; returns how many."""
+    """Keep only the actions PDF/A-2 allows (6.6.1: go-to, links, the four standard named page moves) on
+    annotations, outline items and the catalog; drop additional actions and action chains. Returns how many."""
     removed = 0
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Dictionary):
@@ -163,10 +165,20 @@ def remove_actions(pdf: pikepdf.Pdf) -> int:
             del obj["/AA"]
             removed += 1
         action = obj.get("/A")
-        if isinstance(action, pikepdf.Dictionary) and action.get("/S") in _ACTIONS:
+        if isinstance(action, pikepdf.Dictionary) and not _allowed_action(action):
             del obj["/A"]
             removed += 1
+        elif isinstance(action, pikepdf.Dictionary) and "/Next" in action:
+            del action["/Next"]
+            removed += 1
     return removed
+
+
+def _allowed_action(action: pikepdf.Dictionary) -> bool:
+    kind = action.get("/S")
+    if kind == "/Named":
+        return action.get("/N") in _NAMED_ALLOWED
+    return kind in _ALLOWED_ACTIONS
 
 
 def _scale_page(pdf: pikepdf.Pdf, page: pikepdf.Page, factor: float) -> None:
@@ -233,7 +245,7 @@ def repair(pdf: pikepdf.Pdf, features: PdfFeatures, attachments_dir: Path) -> Re
         done.fixes.append("flattened the form (fields drawn as shown; XFA removed)" if features.xfa
                           else "flattened the form (fields drawn as shown)")
     if removed := remove_actions(pdf):
-        done.fixes.append(f"removed {removed} action(s) (JavaScript, launch, submit)")
+        done.fixes.append(f"removed {removed} action(s) PDF/A forbids (JavaScript, launch, submit …)")
     if features.extreme_pages:
         done.fixes.extend(normalise_pages(pdf, features.extreme_pages))
     return done

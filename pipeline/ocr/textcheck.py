@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -24,14 +25,15 @@ def lost_words(original: list[str], rendition: list[str], limit: int = 10) -> li
     if len(original) != len(rendition):
         return [f"page count {len(original)} -> {len(rendition)}"]
     for number, (before, after) in enumerate(zip(original, rendition, strict=True), start=1):
+        have = Counter(_WORD.findall(_fold(after)))
         haystack = "".join(_fold(after).split())
-        # Every occurrence counts, longest words first, each match used up: a dropped "không" (not) or a
-        # changed amount fails even when the same word or digits appear elsewhere on the page.
-        for word in sorted(_WORD.findall(_fold(before)), key=len, reverse=True):
-            if word in haystack:
-                haystack = haystack.replace(word, "\0", 1)
-            else:
+        # Every occurrence counts: a word the original has n times must be in the rendition n times, as a
+        # word or, where the rewrite only moved spaces, inside the whitespace-free text (so a dropped
+        # "không" (not) fails even when the page has another "không").
+        for word, count in Counter(_WORD.findall(_fold(before))).items():
+            if have[word] < count and haystack.count(word) < count:
                 missing.append(f"page {number}: {word}")
                 if len(missing) >= limit:
                     return missing
+    return missing
     return missing

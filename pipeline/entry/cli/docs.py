@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.entry.cli.common import out, print_json, session
+
+
+class Representation(StrEnum):
+    preservation = "preservation"
+    original = "original"
+
 
 ID_ARG = typer.Argument(metavar="ID", help="Document id or a unique prefix of it (at least 6 characters).")
 
@@ -56,19 +63,20 @@ def show(doc_id: Annotated[str, ID_ARG],
 def get(doc_id: Annotated[str, ID_ARG],
         output: Annotated[Path, typer.Option("--output", "-o", help="Where to write it (a folder for an "
                                                                     "original of several page images).")],
-        representation: Annotated[str, typer.Option(
-            "--representation", "-r", help="preservation: the archival copy (signed PDF/A, or the signed "
-                                           "original when no PDF/A could be made); original: as received.")
-        ] = "preservation",
+        representation: Annotated[Representation, typer.Option(
+            "--representation", "-r", case_sensitive=False,
+            help="preservation: the archival copy (signed PDF/A, or the signed original when no PDF/A could be "
+                 "made); original: as received.")
+        ] = Representation.preservation,
         force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False) -> None:
     """Download a document: its archival copy (default) or its original as received."""
     from pipeline.app import documents
 
     with session() as (ctx, actor):
-        record, paths = documents.download(ctx, actor, doc_id, output, force, representation)
+        record, paths = documents.download(ctx, actor, doc_id, output, force, representation.value)
     for path in paths:
         out.print(f"Wrote {escape(str(path))} ({path.stat().st_size} bytes)")
-    if representation == "preservation" and record.representation != "pdfa":
+    if representation is Representation.preservation and record.representation != "pdfa":
         out.print(escape(record.representation_note.en or record.representation))
 
 
