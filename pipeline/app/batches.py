@@ -25,6 +25,7 @@ from pipeline.app.process import (
     DocumentOutcome,
     item_to_dict,
 )
+from pipeline.app.retention_rules import schedule_for
 from pipeline.core.actor import Actor
 from pipeline.core.vocabulary import DocState, Role
 from pipeline.scan import BatchPlan, IntakeItem, plan_batch
@@ -126,6 +127,7 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
         raise Invalid(f"unknown executor {mode!r}: expected 'local' or 'celery'")
     if mode == "celery":
         require_intake_root(ctx.settings.intake_roots, batch_dir)
+    schedule_for(ctx.settings)  # a bad retention schedule fails the ingest before any write, with its reason
     plan = plan_batch(batch_dir, manifest)  # a missing batch or unreadable manifest fails before any write
     ctx.store.ensure_bucket()
     batch_id = f"{plan.received_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"

@@ -34,7 +34,7 @@ class Context:
         from pipeline.archive import ArchiveStore
         from pipeline.archive.retention import policy_for
 
-        return ArchiveStore(self.settings.s3, retention=policy_for(self.settings.s3))
+        return ArchiveStore(self.settings.s3, retention=policy_for(self.settings.s3, self.settings.retention))
 
     @cached_property
     def catalog(self) -> Catalog:

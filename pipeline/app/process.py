@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import ocr, sign
-from pipeline.app import representations, signed_original
+from pipeline.app import representations, retention_rules, signed_original
 from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
+from pipeline.archive.retention import policy_for
 from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source
 from pipeline.core.settings import Settings
 from pipeline.core.vocabulary import DocState
@@ -166,7 +167,7 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
     (for indexing). Never raises for a bad document: it is quarantined with the reason."""
     if not DOC_ID.match(item.doc_id):  # it names the work folder and the storage keys
         raise ValueError(f"malformed document id {item.doc_id[:80]!r}")
-    store = store or ArchiveStore(settings.s3)
+    store = store or ArchiveStore(settings.s3, retention=policy_for(settings.s3, settings.retention))
     notify = progress or (lambda _stage: None)
     outcome = DocumentOutcome(source=item.source_path, status=ARCHIVED, id=item.doc_id,
                               pages=item.page_count, origin=item.origin.value)
@@ -215,6 +216,7 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         if sign_event is not None and sign_event.detail.get("resaved"):
             note.changes.append(representations.RESAVED_CHANGE)
         record.representation, record.representation_note = representation, note
+        retention_rules.assign(record, retention_rules.schedule_for(settings))  # before any object is locked
         record.incoming_signatures = incoming
         record.events.append(timer.event())
         texts = [p.text for p in result.pages]

@@ -27,7 +27,7 @@ from minio.commonconfig import COMPLIANCE
 from minio.retention import Retention
 
 from pipeline.core.record import DocumentRecord
-from pipeline.core.settings import S3Settings
+from pipeline.core.settings import RetentionSettings, S3Settings
 
 # Object roles without a document path of their own (document roles are ``archive.pdf``, ``metadata.json``,
 # ``original/<file>``, ``text/0001.txt``: see pipeline.archive.layout).
@@ -76,6 +76,51 @@ class MinimumRetention:
 
 
 
-def policy_for(s3: S3Settings) -> RetentionPolicy:
-    """The retention every archive store writes with: COMPLIANCE for ``s3.retention_days``."""
-    return MinimumRetention(s3.retention_days)
+class ScheduleRetention:
+    """The retention schedule on the storage: each document's objects are locked (COMPLIANCE by default) until
+    the record's ``retain_until``; a permanent record for a rolling horizon of ``permanent_lock_years``
+    (re-extended by ``archive retention extend``); a record whose trigger has not happened yet (an open
+    dossier) for the floor ``floor_days``; a record already past its retention at ingest for ``safety_days``
+    only (0: not locked). Objects of no document (quarantine, audit segments) keep the floor."""
+
+    def __init__(self, floor_days: int, mode: str = COMPLIANCE, permanent_lock_years: int = 10,
+                 safety_days: int = 30, clock: Callable[[], datetime] = _now) -> None:
+        self.floor = MinimumRetention(floor_days, clock)
+        self.mode = mode
+        self.permanent_lock_years = permanent_lock_years
+        self.safety_days = safety_days
+        self.clock = clock
+
+    def retain_until(self, record: DocumentRecord) -> datetime | None:
+        now = self.clock().astimezone(UTC).replace(microsecond=0)
+        facts = record.retention
+        if facts.permanent:
+            return now + timedelta(days=round(365.25 * self.permanent_lock_years))
+        if record.retain_until is None:
+            return self.floor.retain_until()
+        end = datetime(record.retain_until.year, record.retain_until.month, record.retain_until.day, tzinfo=UTC)
+        end += timedelta(days=1)  # through the whole last day, in any time zone
+        if end > now:
+            return end
+        return now + timedelta(days=self.safety_days) if self.safety_days else None
+
+    def retention_for(self, record: DocumentRecord | None, role: str) -> Retention | None:
+        if record is None or role in (AUDIT, QUARANTINE, QUARANTINE_REASON) or not record.retention.class_code:
+            return self.floor.retention_for(record, role)
+        until = self.retain_until(record)
+        return Retention(self.mode, until) if until is not None else None
+
+    def legal_hold_for(self, record: DocumentRecord | None, role: str) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"ScheduleRetention({self.mode}, floor {self.floor.days} days)"
+
+
+def policy_for(s3: S3Settings, retention: RetentionSettings | None = None) -> RetentionPolicy:
+    """The retention every archive store writes with: the schedule's (``retention``) for documents, and
+    COMPLIANCE for ``s3.retention_days`` for everything else (and when no schedule settings are given)."""
+    if retention is None:
+        return MinimumRetention(s3.retention_days)
+    return ScheduleRetention(s3.retention_days, retention.mode, retention.permanent_lock_years,
+                             retention.safety_days)

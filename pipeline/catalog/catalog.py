@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
@@ -102,6 +102,11 @@ class Catalog:
     def stats_rows(self, max_rank: int) -> list[StatsRow]:
         with self.reading() as session:
             return documents.stats_rows(session, _rank(max_rank))
+
+    def due_documents(self, max_rank: int, today: date) -> list[str]:
+        """Ids of the documents (within ``max_rank``) whose retention ended before ``today``."""
+        with self.reading() as session:
+            return documents.due_ids(session, _rank(max_rank), today)
 
     def documents_with_level(self, level: str) -> list[str]:
         """Ids whose signature level is ``level`` (e.g. ``B-LTA`` for timestamp renewal); no clearance filter:

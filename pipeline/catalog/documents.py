@@ -4,6 +4,7 @@ document above the caller's clearance is absent from every answer (row, count, p
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,8 @@ def document_values(record: DocumentRecord, state: DocState, record_json: str) -
         "signed_at": sig.signed_at, "timestamped": sig.timestamped, "batch": record.source.batch,
         "source_path": record.source.path, "received_at": record.source.received_at,
         "archived_at": record.archived_at, "state": state.value, "record_json": record_json,
+        "dossier_code": meta.dossier_code, "retention_class": record.retention.class_code,
+        "retain_until": record.retain_until, "permanent": record.retention.permanent,
     }
 
 
@@ -88,6 +91,13 @@ def stats_rows(session: Session, max_rank: int) -> list[StatsRow]:
                            Document.classification, Document.received_at, Document.archived_at), max_rank)
     return [StatsRow(Origin(r.origin), r.page_count, r.signed, r.unit, r.doc_type, Classification(r.classification),
                      r.received_at, r.archived_at) for r in session.execute(stmt.order_by(Document.id))]
+
+
+def due_ids(session: Session, max_rank: int, today: date) -> list[str]:
+    """Documents whose retention ended before ``today`` (never a permanent one), oldest end first."""
+    stmt = _visible(select(Document.id).where(Document.retain_until < today, Document.permanent.is_(False)),
+                    max_rank)
+    return list(session.scalars(stmt.order_by(Document.retain_until, Document.id)))
 
 
 def ids_with_level(session: Session, level: str) -> list[str]:

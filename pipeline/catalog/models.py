@@ -79,6 +79,10 @@ class Document(Base):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     state: Mapped[str] = mapped_column(String(16), default="archived")
+    dossier_code: Mapped[str] = mapped_column(Text, default="", index=True)
+    retention_class: Mapped[str] = mapped_column(String(32), default="")
+    retain_until: Mapped[date | None] = mapped_column(Date, index=True)
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
     record_json: Mapped[str] = mapped_column(Text)  # metadata.json as stored in S3
 
 

@@ -35,6 +35,10 @@ class DocumentRow:
     received_at: datetime | None
     archived_at: datetime | None
     state: DocState
+    dossier_code: str = ""
+    retention_class: str = ""
+    retain_until: date | None = None  # None: permanent, or its trigger has not happened
+    permanent: bool = False
 
 
 @dataclass(frozen=True)

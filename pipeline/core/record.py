@@ -33,11 +33,30 @@ class DocumentMetadata(BaseModel):
     unit: str = ""
     classification: Classification = Classification.PUBLIC
     language: str = ""
+    # Circular 02/2019/TT-BNV fields (see shared/domain.md): the dossier (hồ sơ) the document belongs to and
+    # its place in it, archive code, access regime, reliability, autograph, physical condition, keywords, notes.
+    dossier_code: str = ""  # Mã hồ sơ: fonds code + catalogue number (or year) + dossier number
+    order_in_dossier: int | None = Field(default=None, ge=1)  # Số thứ tự văn bản trong hồ sơ
+    archive_code: str = ""  # Mã lưu trữ
+    access_regime: str = ""  # restricted | unrestricted (Chế độ sử dụng 01 / 02)
+    reliability: str = ""  # original | copy (Mức độ tin cậy 01 / 02)
+    autograph: str = ""  # Bút tích: e.g. "chữ ký số", "chữ ký tay"
+    physical_condition: str = ""  # Tình trạng vật lý
+    keywords: str = ""  # Từ khóa, separated by ";"
+    notes: str = ""  # Ghi chú
 
-    @field_validator("doc_number", "doc_type", "title", "issuer", "signer", "unit", "language")
+    @field_validator("doc_number", "doc_type", "title", "issuer", "signer", "unit", "language", "dossier_code",
+                     "archive_code", "access_regime", "reliability", "autograph", "physical_condition", "keywords",
+                     "notes")
     @classmethod
     def _nfc(cls, value: str) -> str:
         return nfc(value).strip()
+
+    def export_name(self) -> str:
+        """``<Mã hồ sơ>.<số thứ tự>`` (the digitized file's name in a transfer), or "" outside a dossier."""
+        if not self.dossier_code or self.order_in_dossier is None:
+            return ""
+        return f"{self.dossier_code}.{self.order_in_dossier}"
 
 
 class Source(BaseModel):
@@ -97,6 +116,19 @@ class RepresentationNote(BaseModel):
     changes: list[str] = Field(default_factory=list)
 
 
+class RetentionFacts(BaseModel):
+    """The record class the schedule gave the document and what follows from it (pipeline.core.schedule)."""
+
+    class_code: str = ""
+    class_name: str = ""
+    years: int | None = None  # None with permanent=True: vĩnh viễn
+    permanent: bool = False
+    trigger: str = ""  # issued | dossier-closed
+    trigger_date: date | None = None  # None while the trigger has not happened (an open dossier)
+    action: str = ""  # destroy | transfer | review, at the end of retention
+    schedule: str = ""  # the schedule's version, for the audit of a schedule change
+
+
 class Event(BaseModel):
     """One pipeline step and its outcome; tool versions make results reproducible."""
 
@@ -129,7 +161,8 @@ class DocumentRecord(BaseModel):
     pdfa: str = ""  # claimed conformance, e.g. "2B"
     events: list[Event] = Field(default_factory=list)
     archived_at: datetime | None = None
-    retain_until: date | None = None  # set by the retention schedule (roadmap)
+    retention: RetentionFacts = Field(default_factory=RetentionFacts)
+    retain_until: date | None = None  # end of retention; None: permanent, or its trigger has not happened
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

@@ -31,6 +31,7 @@ from pipeline.core.settings_sections import (  # re-exported: callers import the
     LogSettings,
     OcrSettings,
     RedisSettings,
+    RetentionSettings,
     S3Settings,
     SearchSettings,
     ServicesSettings,
@@ -53,6 +54,7 @@ class Settings(BaseModel):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     cli: CliSettings = Field(default_factory=CliSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
     # Execution: "celery" submits to workers via Redis; "local" runs stages in-process.
@@ -72,6 +74,14 @@ class Settings(BaseModel):
         if self.sign.trust_roots:
             return [Path(p) for p in self.sign.trust_roots]
         return [self.pki_dir / "root-ca.pem"]
+
+    @property
+    def schedule_path(self) -> Path | None:
+        """The retention schedule file (relative paths are under the home); None: the built-in schedule."""
+        if not self.retention.schedule_file:
+            return None
+        path = Path(self.retention.schedule_file)
+        return path if path.is_absolute() else self.home / path
 
     @property
     def index_dir(self) -> Path:

@@ -3,7 +3,7 @@ assembles them into the one Settings object and loads it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -155,6 +155,18 @@ class AuditSettings(BaseModel):
     # Secret (never in config.toml): the HMAC key of the document seals in the audit trail. Not an S3
     # credential, so the S3 keys alone cannot forge a seal. Without it nothing is archived (no seal).
     seal_key: str = ""
+
+
+class RetentionSettings(BaseModel):
+    """The retention schedule and how storage enforces it (pipeline.core.schedule, pipeline.archive.retention)."""
+
+    model_config = ConfigDict(extra="forbid")
+    schedule_file: str = ""  # a TOML schedule (record classes); empty: the built-in one (Circular 10/2022)
+    mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"  # S3 Object Lock mode of document objects
+    # Permanent records are locked for this rolling horizon and re-extended by `archive retention extend`.
+    permanent_lock_years: int = Field(default=10, ge=1, le=100)
+    # A record already past its retention when it arrives: locked this many days only (0: not locked).
+    safety_days: int = Field(default=30, ge=0)
 
 
 class LogSettings(BaseModel):

@@ -57,6 +57,9 @@ def configure(settings: Settings | None = None) -> Settings:
     global _settings, _context
     _settings = settings or load_settings()
     _context = None
+    from pipeline.app.retention_rules import schedule_for
+
+    schedule_for(_settings)  # a worker with a bad retention schedule does not start (never quarantines for it)
     # Re-configured in one process (tests, another home): forget connections to the previous broker.
     # Celery caches a connection pool, a producer pool and the result backend; close() drops the first
     # only when it exists, and the other two have no public reset.

@@ -12,7 +12,13 @@ from pipeline.core.dates import parse_date
 from pipeline.core.record import Classification, DocumentMetadata, nfc
 
 COLUMNS = ("doc_number", "doc_type", "title", "issuer", "issued_date", "signer", "unit", "classification",
-           "language")
+           "language", "dossier_code", "order_in_dossier", "archive_code", "access_regime", "reliability",
+           "autograph", "physical_condition", "keywords", "notes")
+# Codes of Circular 02/2019/TT-BNV and the words archivists write, to one value each.
+ACCESS_REGIMES = {"01": "restricted", "hạn chế": "restricted", "restricted": "restricted",
+                  "02": "unrestricted", "không hạn chế": "unrestricted", "unrestricted": "unrestricted"}
+RELIABILITY = {"01": "original", "bản chính": "original", "bản gốc": "original", "original": "original",
+               "02": "copy", "bản sao": "copy", "copy": "copy"}
 PATH_COLUMNS = ("path", "source", "file")
 LANGUAGE_ALIASES = {"vi": "vie", "vn": "vie", "tiếng việt": "vie", "en": "eng", "tiếng anh": "eng"}
 _LANGUAGE_RE = re.compile(r"^[a-z_]{3,}(\+[a-z_]{3,})*$")
@@ -58,6 +64,11 @@ def parse_row(row: dict[str, str]) -> DocumentMetadata:
         except ValueError as exc:
             raise ValueError(f"issued_date {exc}") from None
     classification = Classification.parse(values["classification"])
+    order: int | None = None
+    if values["order_in_dossier"]:
+        if not values["order_in_dossier"].isdigit() or int(values["order_in_dossier"]) < 1:
+            raise ValueError(f"order_in_dossier {values['order_in_dossier']!r} is not a whole number from 1")
+        order = int(values["order_in_dossier"])
     return DocumentMetadata(
         doc_number=values["doc_number"],
         doc_type=values["doc_type"],
@@ -68,7 +79,26 @@ def parse_row(row: dict[str, str]) -> DocumentMetadata:
         unit=values["unit"],
         classification=classification,
         language=parse_language(values["language"]),
+        dossier_code=values["dossier_code"],
+        order_in_dossier=order,
+        archive_code=values["archive_code"],
+        access_regime=_coded(values["access_regime"], ACCESS_REGIMES, "access_regime"),
+        reliability=_coded(values["reliability"], RELIABILITY, "reliability"),
+        autograph=values["autograph"],
+        physical_condition=values["physical_condition"],
+        keywords=values["keywords"],
+        notes=values["notes"],
     )
+
+
+def _coded(value: str, known: dict[str, str], column: str) -> str:
+    if not value:
+        return ""
+    found = known.get(value.lower())
+    if found is None:
+        raise ValueError(f"{column} {value!r} is not one of: {', '.join(sorted(set(known.values())))} "
+                         f"(or the codes {', '.join(k for k in known if k.isdigit())})")
+    return found
 
 
 def read_manifest(path: Path) -> ManifestRows:

@@ -16,6 +16,8 @@ from .helpers import make_record
 
 TABLES = {"documents", "pages", "users", "batches", "batch_items", "audit_events", "alembic_version"}
 
+HEAD = "0002"  # the newest migration
+
 
 def _statements(cat: Catalog) -> list[str]:
     seen: list[str] = []
@@ -36,7 +38,7 @@ def test_migration_creates_schema_and_reopen_is_noop(catalog_url: str) -> None:
         cat.migrate()
         assert "CREATE" in statements
         assert set(inspect(cat.engine).get_table_names()) >= TABLES
-        assert cat.revision() == "0001"
+        assert cat.revision() == HEAD
         cat.upsert_document(make_record("m"))
     finally:
         cat.close()
@@ -46,7 +48,7 @@ def test_migration_creates_schema_and_reopen_is_noop(catalog_url: str) -> None:
         statements = _statements(again)
         again.migrate()
         assert not {"CREATE", "ALTER", "DROP", "INSERT", "UPDATE"} & set(statements), statements
-        assert again.revision() == "0001"
+        assert again.revision() == HEAD
         assert again.count_documents(4) == 1  # data untouched
     finally:
         again.close()
@@ -81,7 +83,7 @@ def test_concurrent_first_open(catalog_url: str) -> None:
         t.join(120)
     assert errors == []
     with Catalog(catalog_url) as cat:
-        assert cat.revision() == "0001"
+        assert cat.revision() == HEAD
 
 
 def test_sqlite_catalog_files_are_owner_only(tmp_path) -> None:
@@ -95,3 +97,26 @@ def test_sqlite_catalog_files_are_owner_only(tmp_path) -> None:
         files = sorted((tmp_path / "home").glob("catalog.sqlite*"))
         assert [f.name for f in files][:1] == ["catalog.sqlite"]
         assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+
+
+def test_upgrade_from_0001_keeps_documents(catalog_url: str) -> None:
+    """A catalog made by the first release gains the retention columns with its rows intact."""
+    cat = Catalog(catalog_url, auto_migrate=False)
+    try:
+        from pipeline.catalog.engine import migrate
+
+        migrate(cat.engine, "0001")
+        with cat.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO documents (id, doc_number, doc_type, title, issuer, signer, unit, language, "
+                "classification, classification_rank, origin, ocr_applied, page_count, pdfa, signed, "
+                "signature_level, signer_subject, timestamped, batch, source_path, state, record_json) VALUES "
+                "('old', '', '', '', '', '', '', '', 'public', 0, 'scanned', false, 1, '', false, '', '', false, "
+                "'', '', 'archived', '{}')")
+        cat.migrate()
+        assert cat.revision() == HEAD
+        with cat.engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT retention_class, retain_until, permanent FROM documents").one()
+        assert tuple(row) == ("", None, False)
+    finally:
+        cat.close()

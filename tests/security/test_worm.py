@@ -32,7 +32,7 @@ from minio.xml import marshal
 
 from pipeline.app.context import Context
 from pipeline.archive import NotFoundError, audit_log, layout
-from pipeline.archive.retention import MinimumRetention
+from pipeline.archive.retention import ScheduleRetention
 from pipeline.core.record import Event
 from pipeline.core.settings import Settings, load_settings
 from tests.archive.helpers import make_inputs, make_pdf
@@ -110,8 +110,10 @@ ROLES = ["original/trang1.png", "text/0001.txt", "archive.pdf", "metadata.json",
          "metadata.json (renewed)", "quarantine", "quarantine reason.json", "audit segment"]
 
 
-def test_the_context_writes_with_the_minimum_retention(ctx: Context) -> None:
-    assert isinstance(ctx.store.retention, MinimumRetention) and ctx.store.retention.days == 3653
+def test_the_context_writes_with_the_schedules_retention_over_the_floor(ctx: Context) -> None:
+    """Documents: the schedule's retain-until (tests/app/test_retention.py); everything else the floor."""
+    assert isinstance(ctx.store.retention, ScheduleRetention) and ctx.store.retention.floor.days == 3653
+    assert ctx.store.retention.mode == COMPLIANCE
     assert ctx.audit.store is ctx.store  # audit segments go through the same policy
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.entry.cli import admin, docs, find, ingest, signing
+from pipeline.entry.cli import admin, docs, find, ingest, retention, signing
 from pipeline.entry.cli.common import STATE, CliError
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None,
@@ -50,6 +50,7 @@ for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.sh
     app.command()(command)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")
+app.add_typer(retention.retention_app, name="retention")
 
 
 def _load_plugins() -> None:

@@ -44,6 +44,11 @@ def show(doc_id: Annotated[str, ID_ARG],
             ("archival copy", record.representation),
             ("why", f"{record.representation_note.vi}\n{record.representation_note.en}".strip()),
             ("changes", "; ".join(record.representation_note.changes)),
+            ("dossier", record.metadata.export_name() or record.metadata.dossier_code),
+            ("retention", f"{record.retention.class_code} {record.retention.class_name}: "
+                          + ("permanent" if record.retention.permanent else
+                             f"until {record.retain_until or '(dossier still open)'}, then {record.retention.action}")
+             if record.retention.class_code else ""),
             ("signed", f"{record.signature.level} by {record.signature.signer_subject} at "
                        f"{record.signature.signed_at}" if record.signature.signed else "no"),
             ("source", f"{record.source.batch}/{record.source.path}"), ("archived", str(record.archived_at))]

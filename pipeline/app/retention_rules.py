@@ -1,0 +1,51 @@
+"""Give a document its record class and ``retain_until`` from the retention schedule (pipeline.core.schedule).
+
+Called at ingest for every document and again for every document when the schedule changes. The start date
+of a class triggered by the issue date is the issue date, or the day the archive received the document when
+the manifest gives none (later, so never shorter). A class triggered by the dossier's closing has no end date
+while its dossier is open: such a document is never due.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.core.record import DocumentRecord, RetentionFacts
+from pipeline.core.schedule import Schedule, Trigger, load_schedule
+from pipeline.core.settings import Settings
+
+
+@lru_cache(maxsize=8)
+def _cached(path: Path | None, mtime_ns: int) -> Schedule:
+    return load_schedule(path)
+
+
+def schedule_for(settings: Settings) -> Schedule:
+    """The configured schedule (re-read when its file changes). Raises ScheduleError with a clear line."""
+    path = settings.schedule_path
+    mtime = path.stat().st_mtime_ns if path is not None and path.exists() else 0
+    return _cached(path, mtime)
+
+
+def retention_facts(record: DocumentRecord, schedule: Schedule, dossier_closed: date | None = None
+                    ) -> tuple[RetentionFacts, date | None]:
+    """The record class of ``record`` under ``schedule`` and its end of retention (None: permanent, or the
+    trigger has not happened)."""
+    meta = record.metadata
+    cls = schedule.classify(meta.doc_type, meta.issuer, meta.title)
+    if cls.trigger is Trigger.ISSUED:
+        start: date | None = meta.issued_date or record.source.received_at.date()
+    else:
+        start = dossier_closed
+    facts = RetentionFacts(class_code=cls.code, class_name=cls.name, years=cls.years, permanent=cls.permanent,
+                           trigger=cls.trigger.value, trigger_date=start, action=cls.action.value,
+                           schedule=schedule.version)
+    until = None if cls.permanent or start is None else schedule.retain_until(cls, start)
+    return facts, until
+
+
+def assign(record: DocumentRecord, schedule: Schedule, dossier_closed: date | None = None) -> None:
+    """Set ``record.retention`` and ``record.retain_until`` in place."""
+    record.retention, record.retain_until = retention_facts(record, schedule, dossier_closed)

@@ -1,0 +1,130 @@
+"""Issue 11, retention on the real S3 server: every document gets its record class and retain-until date from
+the schedule at ingest, storage locks it that long (COMPLIANCE: not even the app's keys can delete it), a
+permanent record is locked for the rolling horizon and never due, and `archive retention due` lists what has
+passed its retention. Old issue dates (2010) make documents due now; the storage clock is never mocked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from minio.commonconfig import COMPLIANCE
+from minio.error import S3Error
+
+from pipeline.core.settings import Settings, load_settings, update_config
+from tests.app.conftest import HEADER, Home, build_home
+
+ROWS = {  # file → (doc_type, issued, title)
+    "giay-moi-2010.pdf": ("Giấy mời", "2010-01-05", "Mời họp giao ban"),  # 5 years: due since 2015
+    "quyet-dinh-2010.pdf": ("Quyết định", "2010-03-01", "Ban hành quy chế lưu trữ"),  # permanent
+    "cong-van-2025.pdf": ("Công văn", "2025-01-01", "Hướng dẫn lập hồ sơ"),  # 10 years: until 2035
+}
+
+
+@pytest.fixture(scope="module")
+def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    with build_home(s3_server, tmp_path_factory.mktemp("retention-home"), "retention") as made:
+        update_config(made.settings.home, {"retention.safety_days": 0})  # past-due at ingest: not locked
+        made.settings = load_settings(made.settings.home, environ={})
+        yield made
+
+
+@pytest.fixture(scope="module")
+def ingested(home: Home, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from pipeline.app.batches import ingest_batch
+    from pipeline.app.users import resolve_actor
+    from pipeline.devtools.samples.pdfs import make_born_digital_pdf
+
+    batch = tmp_path_factory.mktemp("retention-batch") / "lo-thoi-han"
+    lines = [HEADER.strip() + ",dossier_code,order_in_dossier,reliability"]
+    for n, (name, (doc_type, issued, title)) in enumerate(ROWS.items(), start=1):
+        make_born_digital_pdf([f"{doc_type}: {title}."], batch / name, title=title)
+        lines.append(f"{name},{n}/VP,{doc_type},{title},Văn phòng,{issued},,Văn phòng,public,,G01.2010.05,{n},01")
+    (batch / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with home.context() as ctx:
+        report = ingest_batch(ctx, resolve_actor(ctx, None), batch, executor="local")
+    assert report.ok, report.to_dict()
+    return {d.source: d.id for d in report.documents}
+
+
+def _lock(home: Home, doc_id: str, role: str = "archive.pdf") -> tuple[str, datetime | None]:
+    with home.context() as ctx:
+        record = ctx.store.get_record(doc_id)
+        art = record.artefacts[role]
+        try:
+            found = ctx.store.client.get_object_retention(ctx.store.bucket, art.key, version_id=art.version_id or None)
+        except S3Error as exc:
+            if exc.code in ("NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"):
+                return "", None
+            raise
+    return found.mode, found.retain_until_date
+
+
+def test_every_document_gets_its_class_and_end_of_retention(home: Home, ingested: dict[str, str]) -> None:
+    with home.context() as ctx:
+        records = {name: ctx.store.get_record(doc_id) for name, doc_id in ingested.items()}
+    invite, decision, letter = (records[n] for n in ROWS)
+    assert (invite.retention.class_code, invite.retain_until, invite.retention.action) == ("1.7", date(2015, 1, 5),
+                                                                                           "destroy")
+    assert decision.retention.permanent and decision.retain_until is None and decision.retention.action == "transfer"
+    assert letter.retain_until == date(2035, 1, 1) and letter.retention.trigger_date == date(2025, 1, 1)
+    assert letter.metadata.export_name() == "G01.2010.05.3" and letter.metadata.reliability == "original"
+
+
+def test_storage_locks_each_document_for_its_own_retention(home: Home, ingested: dict[str, str]) -> None:
+    mode, until = _lock(home, ingested["cong-van-2025.pdf"])
+    assert mode == COMPLIANCE and until is not None and until.date() == date(2035, 1, 2)  # through 1 January 2035
+    mode, until = _lock(home, ingested["quyet-dinh-2010.pdf"], "original/quyet-dinh-2010.pdf")
+    assert mode == COMPLIANCE and until is not None
+    assert abs(until - (datetime.now(UTC) + timedelta(days=3653))) < timedelta(days=2)  # the rolling horizon
+    assert _lock(home, ingested["giay-moi-2010.pdf"]) == ("", None)  # past its retention at ingest (safety 0)
+
+
+def test_a_document_under_retention_cannot_be_deleted_with_the_apps_keys(home: Home,
+                                                                         ingested: dict[str, str]) -> None:
+    with home.context() as ctx:
+        art = ctx.store.get_record(ingested["cong-van-2025.pdf"]).artefacts["original/cong-van-2025.pdf"]
+        version = ctx.store.client.stat_object(ctx.store.bucket, art.key).version_id
+        assert version
+        with pytest.raises(S3Error) as info:
+            ctx.store.client.remove_object(ctx.store.bucket, art.key, version_id=version)
+        assert info.value.code == "AccessDenied"
+        assert ctx.store.client.stat_object(ctx.store.bucket, art.key, version_id=version).size == art.size
+
+
+def test_due_lists_what_passed_its_retention_never_a_permanent_record(home: Home,
+                                                                     ingested: dict[str, str]) -> None:
+    due = home.run("retention", "due", "--json")
+    assert due.returncode == 0, due.stderr
+    assert [d["id"] for d in json.loads(due.stdout)] == [ingested["giay-moi-2010.pdf"]]
+    later = json.loads(home.run("retention", "due", "--json", "--on", "2035-01-02").stdout)
+    assert {d["id"] for d in later} == {ingested["giay-moi-2010.pdf"], ingested["cong-van-2025.pdf"]}
+    assert ingested["quyet-dinh-2010.pdf"] not in {d["id"] for d in json.loads(
+        home.run("retention", "due", "--json", "--on", "2999-01-01").stdout)}
+
+
+def test_only_the_records_office_reads_retention(home: Home, ingested: dict[str, str]) -> None:
+    assert home.run("user", "add", "nhanvien", "--role", "staff", "--clearance", "public").returncode == 0
+    refused = home.run("retention", "due", user="nhanvien")
+    assert refused.returncode == 1 and "records-officer" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_bad_schedule_stops_the_ingest_before_any_write(home: Home, tmp_path: Path) -> None:
+    bad = tmp_path / "lich.toml"
+    bad.write_text("[default]\ncode='0'\nname='x'\nperiod='mãi mãi'\n", encoding="utf-8")
+    env = {**home.env, "ARCHIVE_RETENTION__SCHEDULE_FILE": str(bad)}
+    batch = tmp_path / "lo"
+    batch.mkdir()
+    (batch / "a.pdf").write_bytes(b"%PDF-1.4\n")
+    import subprocess
+
+    from tests.app.conftest import ARCHIVE
+
+    done = subprocess.run([ARCHIVE, "ingest", str(batch), "--local"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1 and "period must be 'permanent'" in done.stderr, done.stderr
+    shown = subprocess.run([ARCHIVE, "retention", "schedule"], env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 1 and str(bad) in shown.stderr
