@@ -11,7 +11,7 @@ from typing import Any
 
 from minio.error import S3Error
 
-from pipeline.archive import audit_log, layout, quarantine, usermeta
+from pipeline.archive import audit_log, layout, legal_hold, quarantine, usermeta
 from pipeline.archive.bucket import bucket_status, ensure_bucket
 from pipeline.archive.client import (
     is_precondition_failed,
@@ -25,6 +25,7 @@ from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import sha256_chunks, sha256_file
 from pipeline.archive.retention import AUDIT, RetentionPolicy, policy_for
 from pipeline.core.audit import AuditEvent, UnreadableEvent
+from pipeline.core.hold import Hold
 from pipeline.core.record import Artefact, DocumentRecord, Event, PageInfo, nfc, utcnow
 from pipeline.core.settings import S3Settings
 
@@ -293,6 +294,16 @@ class ArchiveStore:
                      "size": o.size, "last_modified": o.last_modified, "delete_marker": o.is_delete_marker}
                     for o in self.client.list_objects(self.bucket, prefix=key, include_version=True)
                     if o.object_name == key]
+
+    # ---- legal holds (pipeline.archive.legal_hold) ----------------------------------------------------
+    def set_legal_hold(self, doc_id: str, on: bool) -> int:
+        return legal_hold.set_document_hold(self.client, self.bucket, doc_id, on)
+
+    def put_hold(self, hold: Hold) -> None:
+        legal_hold.put_hold(self.client, self.bucket, hold, self.retention)
+
+    def read_holds(self) -> list[Hold]:
+        return legal_hold.read_holds(self.client, self.bucket)
 
     # ---- audit trail (segments under audit/, see pipeline.archive.audit_log) ---------------------------
     def append_audit(self, events: list[AuditEvent]) -> str:

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.catalog import audit, documents, journal, users
+from pipeline.catalog import audit, documents, holds, journal, users
 from pipeline.catalog.engine import SQLITE_BEGIN, current_revision, make_engine, migrate
 from pipeline.catalog.rows import BatchItemRow, BatchRow, DocumentRow, StatsRow, UserRow
 from pipeline.catalog.snapshot import snapshot as _snapshot
+from pipeline.core.hold import Hold
 from pipeline.core.record import DocumentRecord
 from pipeline.core.vocabulary import Classification, DocState, Role
 
@@ -107,6 +108,23 @@ class Catalog:
         """Ids of the documents (within ``max_rank``) whose retention ended before ``today``."""
         with self.reading() as session:
             return documents.due_ids(session, _rank(max_rank), today)
+
+    def upsert_hold(self, hold: Hold) -> None:
+        with self.writing() as session:
+            holds.upsert(session, hold)
+
+    def get_hold(self, hold_id: str) -> Hold | None:
+        with self.reading() as session:
+            return holds.get(session, hold_id)
+
+    def list_holds(self) -> list[Hold]:
+        with self.reading() as session:
+            return holds.all_holds(session)
+
+    def held_documents(self, doc_ids: list[str]) -> set[str]:
+        """Those of ``doc_ids`` under at least one active hold."""
+        with self.reading() as session:
+            return holds.held(session, doc_ids)
 
     def documents_with_level(self, level: str) -> list[str]:
         """Ids whose signature level is ``level`` (e.g. ``B-LTA`` for timestamp renewal); no clearance filter:

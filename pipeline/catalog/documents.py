@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.catalog._sql import LIKE_ESCAPE, insert_for, like_prefix
+from pipeline.catalog.holds import active_held_ids
 from pipeline.catalog.models import Document, Page
 from pipeline.catalog.rows import DocumentRow, StatsRow
 from pipeline.core.record import DocumentRecord
@@ -94,9 +95,9 @@ def stats_rows(session: Session, max_rank: int) -> list[StatsRow]:
 
 
 def due_ids(session: Session, max_rank: int, today: date) -> list[str]:
-    """Documents whose retention ended before ``today`` (never a permanent one), oldest end first."""
-    stmt = _visible(select(Document.id).where(Document.retain_until < today, Document.permanent.is_(False)),
-                    max_rank)
+    """Documents whose retention ended before ``today`` (never a permanent or a held one), oldest end first."""
+    stmt = _visible(select(Document.id).where(Document.retain_until < today, Document.permanent.is_(False),
+                                              Document.id.not_in(active_held_ids())), max_rank)
     return list(session.scalars(stmt.order_by(Document.retain_until, Document.id)))
 
 

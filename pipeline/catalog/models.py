@@ -144,3 +144,25 @@ class AuditEvent(Base):
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(128), default="")
     hash: Mapped[str] = mapped_column(String(128))
+
+
+class HoldRow(Base):
+    """A legal hold (derived from ``holds/<id>.json`` in S3); its documents in :class:`HoldItem`."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    case_ref: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    hold_json: Mapped[str] = mapped_column(Text)
+
+
+class HoldItem(Base):
+    __tablename__ = "hold_items"
+
+    hold_id: Mapped[str] = mapped_column(String(64), ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)

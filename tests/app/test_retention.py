@@ -128,3 +128,60 @@ def test_a_bad_schedule_stops_the_ingest_before_any_write(home: Home, tmp_path: 
     assert done.returncode == 1 and "period must be 'permanent'" in done.stderr, done.stderr
     shown = subprocess.run([ARCHIVE, "retention", "schedule"], env=env, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 1 and str(bad) in shown.stderr
+
+
+def _held_flags(home: Home, doc_id: str) -> set[bool]:
+    with home.context() as ctx:
+        flags = set()
+        for obj in ctx.store.client.list_objects(ctx.store.bucket, prefix=f"documents/{doc_id}/", recursive=True,
+                                                 include_version=True):
+            flags.add(ctx.store.client.is_object_legal_hold_enabled(ctx.store.bucket, obj.object_name,
+                                                                    obj.version_id))
+    return flags
+
+
+def test_a_held_document_is_never_due_and_storage_refuses_its_deletion(home: Home,
+                                                                        ingested: dict[str, str]) -> None:
+    invite = ingested["giay-moi-2010.pdf"]  # due, and not under retention any more (safety 0)
+    placed = home.run("hold", "add", invite[:12], "--reason", "Thanh tra yêu cầu giữ nguyên hồ sơ",
+                      "--case", "Quyết định thanh tra số 12/QĐ-TTr", "--json")
+    assert placed.returncode == 0, placed.stderr
+    hold = json.loads(placed.stdout)
+    assert hold["documents"] == [invite] and hold["created_by"] == "admin"
+    assert _held_flags(home, invite) == {True}  # every version of every object
+    assert json.loads(home.run("retention", "due", "--json").stdout) == []
+    with home.context() as ctx:
+        key = ctx.store.get_record(invite).artefacts["archive.pdf"].key
+        version = ctx.store.client.stat_object(ctx.store.bucket, key).version_id
+        with pytest.raises(S3Error) as info:
+            ctx.store.client.remove_object(ctx.store.bucket, key, version_id=version)
+        assert info.value.code == "AccessDenied"
+    # a second hold on the same document: releasing the first keeps the flag
+    second = json.loads(home.run("hold", "add", invite[:12], "--reason", "Khiếu nại", "--case", "KN-7",
+                                 "--json").stdout)
+    released = home.run("hold", "release", hold["id"], "--reason", "Thanh tra kết thúc")
+    assert released.returncode == 0, released.stderr
+    assert _held_flags(home, invite) == {True}
+    assert json.loads(home.run("retention", "due", "--json").stdout) == []
+    assert home.run("hold", "release", second["id"], "--reason", "Đã giải quyết").returncode == 0
+    assert _held_flags(home, invite) == {False}
+    assert [d["id"] for d in json.loads(home.run("retention", "due", "--json").stdout)] == [invite]
+    again = home.run("hold", "release", second["id"], "--reason", "lần nữa")
+    assert again.returncode == 1 and "already released" in again.stderr
+    listed = json.loads(home.run("hold", "list", "--all", "--json").stdout)
+    assert {h["id"] for h in listed} >= {hold["id"], second["id"]}
+    assert json.loads(home.run("hold", "list", "--json").stdout) == []
+    with home.context() as ctx:
+        trail = [e["action"] for h in (hold["id"], second["id"]) for e in ctx.catalog.query_audit(object_id=h)]
+        stored = {h.id: h for h in ctx.store.read_holds()}
+    assert stored[hold["id"]].release_reason == "Thanh tra kết thúc"  # the hold is a record in storage too
+    assert sorted(trail) == ["hold.add", "hold.add", "hold.release", "hold.release"]
+
+
+def test_a_hold_needs_a_reason_a_case_and_the_role(home: Home, ingested: dict[str, str]) -> None:
+    letter = ingested["cong-van-2025.pdf"][:12]
+    missing = home.run("hold", "add", letter, "--case", "X")
+    assert missing.returncode == 1 and "needs a reason" in missing.stderr
+    home.run("user", "add", "luutru", "--role", "archivist", "--clearance", "public")
+    refused = home.run("hold", "add", letter, "--reason", "r", "--case", "c", user="luutru")
+    assert refused.returncode == 1 and "records-officer" in refused.stderr

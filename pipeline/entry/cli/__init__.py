@@ -51,6 +51,7 @@ for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.sh
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")
 app.add_typer(retention.retention_app, name="retention")
+app.add_typer(retention.hold_app, name="hold")
 
 
 def _load_plugins() -> None:

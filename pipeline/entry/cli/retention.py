@@ -1,4 +1,4 @@
-"""`archive retention …`: the schedule in force and what is due."""
+"""`archive retention …` (the schedule in force, what is due) and `archive hold …` (legal holds)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.core.hold import Hold
 from pipeline.entry.cli.common import date_option, out, print_json, session
 
 retention_app = typer.Typer(no_args_is_help=True, help="Retention: the schedule, what is due.")
@@ -50,4 +51,60 @@ def due(as_json: Annotated[bool, typer.Option("--json", help="Print the list as 
     for d in found:
         table.add_row(d.id[:12], escape(d.doc_number), escape(d.title), d.retention_class, str(d.retain_until),
                       d.action)
+    out.print(table)
+
+
+hold_app = typer.Typer(no_args_is_help=True, help="Legal holds: documents that must not be destroyed.")
+
+
+def _hold_dict(hold: Hold) -> dict[str, object]:
+    return hold.model_dump(mode="json")
+
+
+@hold_app.command("add")
+def hold_add(ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Document ids or prefixes.")]
+             = None,
+             reason: Annotated[str, typer.Option("--reason", help="Why the documents must be kept.")] = "",
+             case: Annotated[str, typer.Option("--case", help="The case, inspection or decision it serves.")] = "",
+             title: Annotated[str, typer.Option("--title", help="A short title (default: the case).")] = "",
+             query: Annotated[str, typer.Option("--query", help="Also hold every document this search finds.")]
+             = "",
+             as_json: Annotated[bool, typer.Option("--json", help="Print the hold as JSON.")] = False) -> None:
+    """Place a legal hold: the documents are never due nor destroyed, and storage refuses to delete them."""
+    from pipeline.app import holds
+
+    with session() as (ctx, actor):
+        hold = holds.add(ctx, actor, ids or [], reason, case, title, query)
+    if as_json:
+        print_json(_hold_dict(hold))
+        return
+    out.print(f"Hold {hold.id} placed on {len(hold.documents)} document(s) ({escape(hold.case_ref)})")
+
+
+@hold_app.command("release")
+def hold_release(hold_id: Annotated[str, typer.Argument(metavar="HOLD_ID")],
+                 reason: Annotated[str, typer.Option("--reason", help="Why the hold ends.")] = "") -> None:
+    """Release a hold (the storage's hold flag is cleared where no other hold remains)."""
+    from pipeline.app import holds
+
+    with session() as (ctx, actor):
+        hold = holds.release(ctx, actor, hold_id, reason)
+    out.print(f"Hold {hold.id} released ({len(hold.documents)} document(s))")
+
+
+@hold_app.command("list")
+def hold_list(include_released: Annotated[bool, typer.Option("--all", help="Also released holds.")] = False,
+              as_json: Annotated[bool, typer.Option("--json", help="Print the holds as JSON.")] = False) -> None:
+    """Holds in force (what you may see of them)."""
+    from pipeline.app import holds
+
+    with session() as (ctx, actor):
+        found = holds.list_holds(ctx, actor, include_released)
+    if as_json:
+        print_json([_hold_dict(h) for h in found])
+        return
+    table = Table("hold", "title", "case", "documents", "placed", "released", title=f"{len(found)} hold(s)")
+    for h in found:
+        table.add_row(h.id, escape(h.title), escape(h.case_ref), str(len(h.documents)), f"{h.created_at:%Y-%m-%d}",
+                      f"{h.released_at:%Y-%m-%d}" if h.released_at else "")
     out.print(table)

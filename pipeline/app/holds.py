@@ -1,0 +1,91 @@
+"""Legal holds for the records office: place a hold on documents (by id or by a search), release it with a
+reason, list them. A held document is never due and never disposed of; the storage's legal-hold flag is set
+on every version of every object of the document, and cleared only when no active hold covers it. Every step
+is an audit event; only a records officer (or an admin) may act, within their clearance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pipeline.app import documents
+from pipeline.app.context import Context
+from pipeline.app.errors import Invalid, NotFound
+from pipeline.core.actor import Actor
+from pipeline.core.hold import Hold
+from pipeline.core.vocabulary import Role
+
+MAX_QUERY_DOCUMENTS = 1000
+
+
+def _query_ids(ctx: Context, actor: Actor, text: str) -> list[str]:
+    from pipeline.app.searching import search
+    from search.model import SearchQuery
+
+    results = search(ctx, actor, SearchQuery(text=text, page_size=MAX_QUERY_DOCUMENTS))
+    if results.near_matches:
+        raise Invalid(f"no exact match for {text!r} (only spelling-tolerant ones): refine the query or give ids")
+    if results.total > MAX_QUERY_DOCUMENTS:
+        raise Invalid(f"{results.total} documents match {text!r}: narrow the query (at most "
+                      f"{MAX_QUERY_DOCUMENTS} per hold)")
+    return [hit.id for hit in results.hits]
+
+
+def add(ctx: Context, actor: Actor, idents: list[str], reason: str, case_ref: str, title: str = "",
+        query: str = "") -> Hold:
+    """Hold the documents named by ``idents`` and/or matching ``query``."""
+    actor.require(Role.RECORDS_OFFICER, "place legal holds")
+    if not reason.strip() or not case_ref.strip():
+        raise Invalid("a hold needs a reason (--reason) and the case or mandate it serves (--case)")
+    doc_ids = [documents.resolve_id(ctx, actor, ident) for ident in idents]
+    if query:
+        doc_ids += _query_ids(ctx, actor, query)
+    doc_ids = list(dict.fromkeys(doc_ids))
+    if not doc_ids:
+        raise Invalid("no document to hold: give ids or a --query that matches")
+    now = datetime.now(UTC)
+    hold = Hold(id=f"H-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}", title=title or case_ref, case_ref=case_ref,
+                reason=reason, documents=doc_ids, created_by=actor.name, created_at=now)
+    for doc_id in doc_ids:  # the storage refuses deletion first; the records follow
+        ctx.store.set_legal_hold(doc_id, True)
+    ctx.store.put_hold(hold)
+    ctx.catalog.upsert_hold(hold)
+    ctx.audit.record(actor.name, "hold.add", hold.id, "ok",
+                     {"case": hold.case_ref, "reason": hold.reason, "documents": doc_ids})
+    return hold
+
+
+def release(ctx: Context, actor: Actor, hold_id: str, reason: str) -> Hold:
+    actor.require(Role.RECORDS_OFFICER, "release legal holds")
+    if not reason.strip():
+        raise Invalid("releasing a hold needs a reason (--reason)")
+    hold = ctx.catalog.get_hold(hold_id)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id}")
+    if not hold.active:
+        raise Invalid(f"hold {hold_id} was already released on {hold.released_at:%Y-%m-%d} by {hold.released_by}")
+    released = hold.model_copy(update={"released_at": datetime.now(UTC), "released_by": actor.name,
+                                       "release_reason": reason})
+    ctx.store.put_hold(released)
+    ctx.catalog.upsert_hold(released)
+    still_held = ctx.catalog.held_documents(hold.documents)  # by another active hold
+    for doc_id in hold.documents:
+        if doc_id not in still_held:
+            ctx.store.set_legal_hold(doc_id, False)
+    ctx.audit.record(actor.name, "hold.release", hold.id, "ok",
+                     {"reason": released.release_reason, "still_held": sorted(still_held)})
+    return released
+
+
+def list_holds(ctx: Context, actor: Actor, include_released: bool = False) -> list[Hold]:
+    """Holds, each listing only the documents the actor may see."""
+    actor.require(Role.RECORDS_OFFICER, "list legal holds")
+    visible = []
+    for hold in ctx.catalog.list_holds():
+        if hold.active or include_released:
+            seen = [d for d in hold.documents if ctx.catalog.get_record(d, actor.clearance.rank) is not None]
+            visible.append(hold.model_copy(update={"documents": seen}))
+    return visible
+
+
+
