@@ -62,7 +62,7 @@ class RebuildReport:
 
 
 def rebuild(ctx: Context, actor: Actor) -> RebuildReport:
-    """Rebuild the catalog (documents, audit mirror, users replayed from the trail) and the search index
+    """Rebuild the catalog (documents, holds, audit mirror, users replayed from the trail) and the search index
     from S3 alone. The batch journal is operational state, not rebuilt."""
     actor.require(Role.ADMIN, "rebuild the catalog and the index")
     catalog, store = ctx.catalog, ctx.store
@@ -71,6 +71,8 @@ def rebuild(ctx: Context, actor: Actor) -> RebuildReport:
     for record in store.iter_records():
         catalog.upsert_document(record)
         records += 1
+    for hold in store.read_holds():  # holds are records in storage too (holds/<id>.json)
+        catalog.upsert_hold(hold)
     catalog.delete_all_audit()
 
     def replay(event: dict[str, Any]) -> None:

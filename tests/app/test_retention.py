@@ -185,3 +185,14 @@ def test_a_hold_needs_a_reason_a_case_and_the_role(home: Home, ingested: dict[st
     home.run("user", "add", "luutru", "--role", "archivist", "--clearance", "public")
     refused = home.run("hold", "add", letter, "--reason", "r", "--case", "c", user="luutru")
     assert refused.returncode == 1 and "records-officer" in refused.stderr
+
+
+def test_holds_come_back_when_the_catalog_is_rebuilt_from_storage(home: Home, ingested: dict[str, str]) -> None:
+    placed = json.loads(home.run("hold", "add", ingested["cong-van-2025.pdf"][:12], "--reason", "Lưu giữ",
+                                 "--case", "VB-99", "--json").stdout)
+    rebuilt = home.run("reindex")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    listed = {h["id"]: h for h in json.loads(home.run("hold", "list", "--json").stdout)}
+    assert listed[placed["id"]]["documents"] == [ingested["cong-van-2025.pdf"]]
+    retained = json.loads(home.run("retention", "due", "--json", "--on", "2035-01-02").stdout)
+    assert ingested["cong-van-2025.pdf"] not in {d["id"] for d in retained}  # held, even after its retention
