@@ -19,16 +19,28 @@ MAX_QUERY_DOCUMENTS = 1000
 
 
 def _query_ids(ctx: Context, actor: Actor, text: str) -> list[str]:
+    """Every document the search finds (within the actor's clearance), page by page; all or nothing."""
     from pipeline.app.searching import search
     from search.model import SearchQuery
 
-    results = search(ctx, actor, SearchQuery(text=text, page_size=MAX_QUERY_DOCUMENTS))
-    if results.near_matches:
-        raise Invalid(f"no exact match for {text!r} (only spelling-tolerant ones): refine the query or give ids")
-    if results.total > MAX_QUERY_DOCUMENTS:
-        raise Invalid(f"{results.total} documents match {text!r}: narrow the query (at most "
-                      f"{MAX_QUERY_DOCUMENTS} per hold)")
-    return [hit.id for hit in results.hits]
+    ids: list[str] = []
+    page, total = 1, None
+    while total is None or len(ids) < total:
+        results = search(ctx, actor, SearchQuery(text=text, page=page, page_size=100))
+        if results.near_matches:
+            raise Invalid(f"no exact match for {text!r} (only spelling-tolerant ones): refine the query or give ids")
+        total = results.total
+        if total > MAX_QUERY_DOCUMENTS:
+            raise Invalid(f"{total} documents match {text!r}: narrow the query (at most {MAX_QUERY_DOCUMENTS} "
+                          "per hold)")
+        if not results.hits:
+            break
+        ids += [hit.id for hit in results.hits]
+        page += 1
+    ids = list(dict.fromkeys(ids))
+    if len(ids) != total:
+        raise Invalid(f"the search for {text!r} changed while it was read ({len(ids)} of {total}): try again")
+    return ids
 
 
 def add(ctx: Context, actor: Actor, idents: list[str], reason: str, case_ref: str, title: str = "",
@@ -46,12 +58,14 @@ def add(ctx: Context, actor: Actor, idents: list[str], reason: str, case_ref: st
     now = datetime.now(UTC)
     hold = Hold(id=f"H-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}", title=title or case_ref, case_ref=case_ref,
                 reason=reason, documents=doc_ids, created_by=actor.name, created_at=now)
-    for doc_id in doc_ids:  # the storage refuses deletion first; the records follow
-        ctx.store.set_legal_hold(doc_id, True)
+    # The hold's record first (from then on the documents are off the due list and a failure below leaves
+    # a hold that `release` can still find), then the storage's flags.
     ctx.store.put_hold(hold)
     ctx.catalog.upsert_hold(hold)
     ctx.audit.record(actor.name, "hold.add", hold.id, "ok",
-                     {"case": hold.case_ref, "reason": hold.reason, "documents": doc_ids})
+                     {"case": hold.case_ref, "reason": hold.reason, "documents": doc_ids, "query": query})
+    for doc_id in doc_ids:
+        ctx.store.set_legal_hold(doc_id, True)
     return hold
 
 
@@ -60,7 +74,7 @@ def release(ctx: Context, actor: Actor, hold_id: str, reason: str) -> Hold:
     if not reason.strip():
         raise Invalid("releasing a hold needs a reason (--reason)")
     hold = ctx.catalog.get_hold(hold_id)
-    if hold is None:
+    if hold is None or not _sees_all(ctx, actor, hold):  # a hold on unseen documents does not exist for you
         raise NotFound(f"no hold {hold_id}")
     if not hold.active:
         raise Invalid(f"hold {hold_id} was already released on {hold.released_at:%Y-%m-%d} by {hold.released_by}")
@@ -72,6 +86,8 @@ def release(ctx: Context, actor: Actor, hold_id: str, reason: str) -> Hold:
     for doc_id in hold.documents:
         if doc_id not in still_held:
             ctx.store.set_legal_hold(doc_id, False)
+    for doc_id in ctx.catalog.held_documents(hold.documents) - still_held:  # a hold placed meanwhile
+        ctx.store.set_legal_hold(doc_id, True)
     ctx.audit.record(actor.name, "hold.release", hold.id, "ok",
                      {"reason": released.release_reason, "still_held": sorted(still_held)})
     return released
@@ -84,8 +100,13 @@ def list_holds(ctx: Context, actor: Actor, include_released: bool = False) -> li
     for hold in ctx.catalog.list_holds():
         if hold.active or include_released:
             seen = [d for d in hold.documents if ctx.catalog.get_record(d, actor.clearance.rank) is not None]
-            visible.append(hold.model_copy(update={"documents": seen}))
+            if seen or not hold.documents:  # a hold on nothing you may see is not shown at all
+                visible.append(hold.model_copy(update={"documents": seen}))
     return visible
+
+
+def _sees_all(ctx: Context, actor: Actor, hold: Hold) -> bool:
+    return all(ctx.catalog.get_record(d, actor.clearance.rank) is not None for d in hold.documents)
 
 
 

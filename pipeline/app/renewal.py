@@ -87,6 +87,8 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
                              {"sha256": updated.artefacts["archive.pdf"].sha256,
                               "metadata_sha256": metadata_sha256(updated), SEAL_PREVIOUS: sealed_hash})
             ctx.catalog.upsert_document(updated)
+            if ctx.catalog.held_documents([record.id]):  # the new versions are held like the old ones
+                ctx.store.set_legal_hold(record.id, True)
             report.renewed.append(record.id)
     return report
 

@@ -5,16 +5,14 @@ Holds, disposal and transfer build on these (issue 11)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from pipeline.app.context import Context
-from pipeline.app.retention_rules import schedule_for
+from pipeline.app.retention_rules import VIETNAM, schedule_for
 from pipeline.core.actor import Actor
 from pipeline.core.schedule import Schedule
 from pipeline.core.vocabulary import Role
-
-VIETNAM = timezone(timedelta(hours=7))  # the records office's calendar day (Vietnam keeps no summer time)
 
 
 def today() -> date:

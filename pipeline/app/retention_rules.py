@@ -8,7 +8,7 @@ while its dossier is open: such a document is never due.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,17 +16,21 @@ from pipeline.core.record import DocumentRecord, RetentionFacts
 from pipeline.core.schedule import Schedule, Trigger, load_schedule
 from pipeline.core.settings import Settings
 
+VIETNAM = timezone(timedelta(hours=7))
+
 
 @lru_cache(maxsize=8)
-def _cached(path: Path | None, mtime_ns: int) -> Schedule:
+def _cached(path: Path | None, stamp: tuple[int, int, int]) -> Schedule:
     return load_schedule(path)
 
 
 def schedule_for(settings: Settings) -> Schedule:
     """The configured schedule (re-read when its file changes). Raises ScheduleError with a clear line."""
     path = settings.schedule_path
-    mtime = path.stat().st_mtime_ns if path is not None and path.exists() else 0
-    return _cached(path, mtime)
+    if path is None or not path.exists():
+        return _cached(path, (0, 0, 0))
+    info = path.stat()
+    return _cached(path, (info.st_mtime_ns, info.st_size, info.st_ino))
 
 
 def retention_facts(record: DocumentRecord, schedule: Schedule, dossier_closed: date | None = None
@@ -36,7 +40,7 @@ def retention_facts(record: DocumentRecord, schedule: Schedule, dossier_closed: 
     meta = record.metadata
     cls = schedule.classify(meta.doc_type, meta.issuer, meta.title)
     if cls.trigger is Trigger.ISSUED:
-        start: date | None = meta.issued_date or record.source.received_at.date()
+        start: date | None = meta.issued_date or record.source.received_at.astimezone(VIETNAM).date()
     else:
         start = dossier_closed
     facts = RetentionFacts(class_code=cls.code, class_name=cls.name, years=cls.years, permanent=cls.permanent,

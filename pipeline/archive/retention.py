@@ -80,8 +80,10 @@ class ScheduleRetention:
     """The retention schedule on the storage: each document's objects are locked (COMPLIANCE by default) until
     the record's ``retain_until``; a permanent record for a rolling horizon of ``permanent_lock_years``
     (re-extended by ``archive retention extend``); a record whose trigger has not happened yet (an open
-    dossier) for the floor ``floor_days``; a record already past its retention at ingest for ``safety_days``
-    only (0: not locked). Objects of no document (quarantine, audit segments) keep the floor."""
+    dossier) for the floor ``floor_days``; every document at least ``safety_days`` from each write, so one
+    already past its retention when it arrives is still locked that long (never unlocked: there is no
+    "no retention" policy). Objects of no document (quarantine, audit segments) keep the floor. Permanent
+    locks are not yet re-extended automatically (issue 11, open): they last the horizon from each write."""
 
     def __init__(self, floor_days: int, mode: str = COMPLIANCE, permanent_lock_years: int = 10,
                  safety_days: int = 30, clock: Callable[[], datetime] = _now) -> None:
@@ -91,7 +93,7 @@ class ScheduleRetention:
         self.safety_days = safety_days
         self.clock = clock
 
-    def retain_until(self, record: DocumentRecord) -> datetime | None:
+    def retain_until(self, record: DocumentRecord) -> datetime:
         now = self.clock().astimezone(UTC).replace(microsecond=0)
         facts = record.retention
         if facts.permanent:
@@ -100,15 +102,12 @@ class ScheduleRetention:
             return self.floor.retain_until()
         end = datetime(record.retain_until.year, record.retain_until.month, record.retain_until.day, tzinfo=UTC)
         end += timedelta(days=1)  # through the whole last day, in any time zone
-        if end > now:
-            return end
-        return now + timedelta(days=self.safety_days) if self.safety_days else None
+        return max(end, now + timedelta(days=self.safety_days))  # never less than the safety lock
 
-    def retention_for(self, record: DocumentRecord | None, role: str) -> Retention | None:
+    def retention_for(self, record: DocumentRecord | None, role: str) -> Retention:
         if record is None or role in (AUDIT, QUARANTINE, QUARANTINE_REASON) or not record.retention.class_code:
             return self.floor.retention_for(record, role)
-        until = self.retain_until(record)
-        return Retention(self.mode, until) if until is not None else None
+        return Retention(self.mode, self.retain_until(record))
 
     def legal_hold_for(self, record: DocumentRecord | None, role: str) -> bool:
         return False

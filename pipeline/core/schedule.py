@@ -3,7 +3,8 @@
 
 Pure data and rules, no storage: the archive asks :meth:`Schedule.classify` and :meth:`Schedule.retain_until`
 for every document at ingest and when the schedule changes. Matching is on folded text (no diacritics,
-lower case), so "Công văn" in a manifest matches ``cong van`` in the schedule.
+lower case), so "Công văn" in a manifest matches ``cong van`` in the schedule; issuers and keywords match whole
+words or phrases with their diacritics ("năm" is not "Nam").
 
 The defaults are modelled on the national schedule for common administrative records (Circular
 10/2022/TT-BNV): an agency replaces them with its own file (``retention.schedule_file``). A document no class
@@ -13,6 +14,7 @@ without someone deciding.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,10 +22,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.text import fold
+from pipeline.core.text import fold, nfc
 
 PERMANENT = "permanent"  # vĩnh viễn
-COMMON_PERIODS = (70, 50, 30, 20, 10, 5)  # the periods Vietnamese schedules use, besides permanent
+COMMON_PERIODS = (70, 50, 30, 20, 10, 5)
+MAX_CODE = 32  # the catalog's column  # the periods Vietnamese schedules use, besides permanent
 
 
 class ScheduleError(ValueError):
@@ -49,8 +52,8 @@ class RecordClass:
     trigger: Trigger = Trigger.ISSUED
     action: Action = Action.REVIEW
     doc_types: tuple[str, ...] = ()  # folded
-    issuers: tuple[str, ...] = ()  # folded substrings; empty = any issuer
-    keywords: tuple[str, ...] = ()  # folded substrings of the title; empty = any
+    issuers: tuple[str, ...] = ()  # whole words or phrases (lower case, diacritics kept); empty = any issuer
+    keywords: tuple[str, ...] = ()  # whole words or phrases of the title, as issuers; empty = any
 
     @property
     def permanent(self) -> bool:
@@ -60,11 +63,11 @@ class RecordClass:
         return bool(self.issuers) + bool(self.keywords)
 
     def matches(self, doc_type: str, issuer: str, title: str) -> bool:
-        if self.doc_types and fold(doc_type) not in self.doc_types:
+        if self.doc_types and _words(fold(doc_type)) not in self.doc_types:
             return False
-        if self.issuers and not any(i in fold(issuer) for i in self.issuers):
+        if self.issuers and not any(_has_phrase(issuer, i) for i in self.issuers):
             return False
-        return not self.keywords or any(k in fold(title) for k in self.keywords)
+        return not self.keywords or any(_has_phrase(title, k) for k in self.keywords)
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,10 @@ class Schedule:
     _by_code: dict[str, RecordClass] = field(default_factory=dict, compare=False, repr=False)
 
     def classify(self, doc_type: str, issuer: str = "", title: str = "") -> RecordClass:
-        """The most specific matching class (issuer/keyword refinements first, then file order)."""
+        """The most specific matching class (issuer/keyword refinements first, then the longest period)."""
         found = [c for c in self.classes if c.matches(doc_type, issuer, title)]
-        return max(found, key=RecordClass.specificity, default=self.default) if found else self.default
+        # The most specific; between equally specific ones the longest retention (never the shorter by accident).
+        return max(found, key=lambda c: (c.specificity(), c.permanent, c.years or 0)) if found else self.default
 
     def get(self, code: str) -> RecordClass | None:
         return next((c for c in (*self.classes, self.default) if c.code == code), None)
@@ -97,6 +101,17 @@ class Schedule:
 _KEYS = {"code", "name", "period", "trigger", "action", "doc_types", "issuers", "keywords"}
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    """``phrase`` as whole words of ``text``, diacritics kept: "năm" is not in "Quảng Nam"."""
+    words = re.findall(r"\w+", nfc(text).lower())
+    wanted = phrase.split()
+    return any(words[i:i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
+
+
 def _period(value: Any, where: str) -> int | None:
     if isinstance(value, str) and fold(value) in (PERMANENT, "vinh vien"):
         return None
@@ -106,12 +121,14 @@ def _period(value: Any, where: str) -> int | None:
                         f"not {value!r}")
 
 
-def _texts(value: Any, where: str, key: str) -> tuple[str, ...]:
+def _texts(value: Any, where: str, key: str, folded: bool = True) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ScheduleError(f"{where}: {key} must be a list of non-empty texts")
-    return tuple(fold(v) for v in value)
+    if folded:
+        return tuple(_words(fold(v)) for v in value)
+    return tuple(" ".join(re.findall(r"\w+", nfc(v).lower())) for v in value)
 
 
 def _record_class(raw: Any, where: str) -> RecordClass:
@@ -123,9 +140,11 @@ def _record_class(raw: Any, where: str) -> RecordClass:
     for key in ("code", "name", "period"):
         if key not in raw:
             raise ScheduleError(f"{where}: missing {key}")
-    code, name = str(raw["code"]).strip(), str(raw["name"]).strip()
-    if not code or not name:
-        raise ScheduleError(f"{where}: code and name must not be empty")
+    if not isinstance(raw["code"], str) or not isinstance(raw["name"], str):
+        raise ScheduleError(f"{where}: code and name must be quoted texts (code = \"1.10\", not 1.10)")
+    code, name = raw["code"].strip(), raw["name"].strip()
+    if not code or not name or len(code) > MAX_CODE:
+        raise ScheduleError(f"{where}: code and name must not be empty, and a code has at most {MAX_CODE} characters")
     where = f"{where} ({code})"
     try:
         trigger = Trigger(raw.get("trigger", Trigger.ISSUED))
@@ -137,8 +156,8 @@ def _record_class(raw: Any, where: str) -> RecordClass:
         raise ScheduleError(f"{where}: a permanent class cannot end in destroy")
     return RecordClass(code=code, name=name, years=years, trigger=trigger, action=action,
                        doc_types=_texts(raw.get("doc_types"), where, "doc_types"),
-                       issuers=_texts(raw.get("issuers"), where, "issuers"),
-                       keywords=_texts(raw.get("keywords"), where, "keywords"))
+                       issuers=_texts(raw.get("issuers"), where, "issuers", folded=False),
+                       keywords=_texts(raw.get("keywords"), where, "keywords", folded=False))
 
 
 def parse_schedule(data: dict[str, Any], source: str) -> Schedule:

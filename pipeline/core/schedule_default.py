@@ -23,7 +23,7 @@ action = "transfer"
 code = "1.2"
 name = "Kế hoạch, báo cáo tổng kết năm"
 doc_types = ["Kế hoạch", "Báo cáo"]
-keywords = ["năm", "tổng kết", "nhiệm kỳ"]
+keywords = ["tổng kết", "hằng năm", "cả năm", "nhiệm kỳ"]
 period = "permanent"
 action = "transfer"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.core.dates import parse_date
@@ -20,6 +20,7 @@ ACCESS_REGIMES = {"01": "restricted", "hạn chế": "restricted", "restricted":
 RELIABILITY = {"01": "original", "bản chính": "original", "bản gốc": "original", "original": "original",
                "02": "copy", "bản sao": "copy", "copy": "copy"}
 PATH_COLUMNS = ("path", "source", "file")
+EARLIEST_ISSUE = date(1800, 1, 1)
 LANGUAGE_ALIASES = {"vi": "vie", "vn": "vie", "tiếng việt": "vie", "en": "eng", "tiếng anh": "eng"}
 _LANGUAGE_RE = re.compile(r"^[a-z_]{3,}(\+[a-z_]{3,})*$")
 
@@ -63,6 +64,10 @@ def parse_row(row: dict[str, str]) -> DocumentMetadata:
             issued = parse_date(values["issued_date"])
         except ValueError as exc:
             raise ValueError(f"issued_date {exc}") from None
+        # Retention counts from this date: a typo must not make a record due at once nor lock it for ages.
+        if not EARLIEST_ISSUE <= issued <= date.today() + timedelta(days=1):
+            raise ValueError(f"issued_date {values['issued_date']!r} is before {EARLIEST_ISSUE.year} or in the "
+                             "future")
     classification = Classification.parse(values["classification"])
     order: int | None = None
     if values["order_in_dossier"]:

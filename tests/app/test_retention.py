@@ -27,7 +27,7 @@ ROWS = {  # file → (doc_type, issued, title)
 @pytest.fixture(scope="module")
 def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     with build_home(s3_server, tmp_path_factory.mktemp("retention-home"), "retention") as made:
-        update_config(made.settings.home, {"retention.safety_days": 0})  # past-due at ingest: not locked
+        update_config(made.settings.home, {"retention.safety_days": 1})  # past-due at ingest: locked one day
         made.settings = load_settings(made.settings.home, environ={})
         yield made
 
@@ -80,7 +80,9 @@ def test_storage_locks_each_document_for_its_own_retention(home: Home, ingested:
     mode, until = _lock(home, ingested["quyet-dinh-2010.pdf"], "original/quyet-dinh-2010.pdf")
     assert mode == COMPLIANCE and until is not None
     assert abs(until - (datetime.now(UTC) + timedelta(days=3653))) < timedelta(days=2)  # the rolling horizon
-    assert _lock(home, ingested["giay-moi-2010.pdf"]) == ("", None)  # past its retention at ingest (safety 0)
+    mode, until = _lock(home, ingested["giay-moi-2010.pdf"])  # past its retention at ingest: the safety lock
+    assert mode == COMPLIANCE and until is not None
+    assert abs(until - (datetime.now(UTC) + timedelta(days=1))) < timedelta(hours=1)
 
 
 def test_a_document_under_retention_cannot_be_deleted_with_the_apps_keys(home: Home,
@@ -142,7 +144,7 @@ def _held_flags(home: Home, doc_id: str) -> set[bool]:
 
 def test_a_held_document_is_never_due_and_storage_refuses_its_deletion(home: Home,
                                                                         ingested: dict[str, str]) -> None:
-    invite = ingested["giay-moi-2010.pdf"]  # due, and not under retention any more (safety 0)
+    invite = ingested["giay-moi-2010.pdf"]  # due (its safety lock ends tomorrow)
     placed = home.run("hold", "add", invite[:12], "--reason", "Thanh tra yêu cầu giữ nguyên hồ sơ",
                       "--case", "Quyết định thanh tra số 12/QĐ-TTr", "--json")
     assert placed.returncode == 0, placed.stderr

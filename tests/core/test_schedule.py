@@ -51,7 +51,9 @@ def test_classes_match_folded_text_most_specific_first(tmp_path: Path) -> None:
     sched = load_schedule(_write(tmp_path, GOOD))
     assert sched.version == "test-1"
     assert sched.classify("QUYẾT ĐỊNH").code == "A"
-    assert sched.classify("quyet dinh", issuer="SO NOI VU tỉnh Hà Nam").code == "B"  # refined by issuer
+    assert sched.classify("quyet dinh", issuer="Sở Nội vụ tỉnh Hà Nam").code == "B"  # refined by issuer
+    assert sched.classify("Quyết định", issuer="Sở Nội vụ Nam Định").code == "B"
+    assert sched.classify("Quyết định", issuer="Sở Tài chính").code == "A"
     assert sched.classify("Công văn").code == "0"  # the catch-all
     a, c = sched.get("A"), sched.get("C")
     assert a is not None and a.permanent and a.action is Action.TRANSFER
@@ -74,6 +76,10 @@ def test_the_built_in_schedule_is_valid_and_reviews_what_it_does_not_know() -> N
     assert sched.classify("Giấy mời").years == 5
     assert sched.classify("Báo cáo", title="Báo cáo tổng kết năm 2025").permanent
     assert sched.classify("Báo cáo", title="Báo cáo quý III").years == 10
+    # keywords are whole words with their diacritics: "năm" is not "Nam", a monthly report is not permanent
+    assert sched.classify("Báo cáo", title="Báo cáo công tác tháng 3 năm 2024").years == 10
+    assert sched.classify("Báo cáo", title="Báo cáo tỉnh Quảng Nam").years == 10
+    assert sched.classify("Công  văn").years == 10  # spacing does not matter
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -90,8 +96,15 @@ def test_the_built_in_schedule_is_valid_and_reviews_what_it_does_not_know() -> N
     ("[default]\ncode='0'\nname='x'\nperiod=10\n[[class]]\ncode='E'\nname='y'\nperiod=5\n",
      "doc_types must list at least one"),
     ("[default\ncode='0'", "not valid TOML"),
+    ("[default]\ncode=1.10\nname='x'\nperiod=10\n", "must be quoted texts"),
+    ("[default]\ncode='" + "x" * 33 + "'\nname='x'\nperiod=10\n", "at most 32 characters"),
 ])
 def test_a_bad_schedule_says_where_and_why(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ScheduleError) as info:
         load_schedule(_write(tmp_path, text))
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_equally_specific_classes_take_the_longest_retention(tmp_path: Path) -> None:
+    text = GOOD + "\n[[class]]\ncode = 'D'\nname = 'Quyết định (bản sao)'\ndoc_types = ['Quyết định']\nperiod = 5\n"
+    assert load_schedule(_write(tmp_path, text)).classify("Quyết định").code == "A"  # permanent beats 5 years

@@ -199,3 +199,21 @@ def test_manifest_reads_vietnamese_dates_and_reports_bad_ones(tmp_path: Path) ->
     (problem,) = plan.problems
     assert problem.source_path == "us.pdf"
     assert "issued_date '11/20/2026' is not a date (expected YYYY-MM-DD or dd/mm/yyyy)" in problem.reason
+
+
+def test_manifest_refuses_issue_dates_retention_cannot_count_from(tmp_path: Path) -> None:
+    """Retention counts from the issue date: a typo (1203, or next year) must not make a record due at once
+    or lock it for centuries; the Circular 02/2019 columns are read with their codes."""
+    from pipeline.scan.manifest import read_manifest
+
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "path,issued_date,dossier_code,order_in_dossier,access_regime,reliability\n"
+        "a.pdf,1203-05-01,,,,\nb.pdf,01/01/2999,,,,\nc.pdf,2020-05-01,G01.2020.07,3,01,02\n"
+        "d.pdf,2020-05-01,,0,,\ne.pdf,2020-05-01,,,bí mật,\n", encoding="utf-8")
+    rows = read_manifest(manifest)
+    errors = dict(rows.errors)
+    assert "before 1800 or in the future" in errors["a.pdf"] and "before 1800 or in the future" in errors["b.pdf"]
+    assert "order_in_dossier '0'" in errors["d.pdf"] and "access_regime 'bí mật'" in errors["e.pdf"]
+    meta = rows.by_path["c.pdf"]
+    assert (meta.export_name(), meta.access_regime, meta.reliability) == ("G01.2020.07.3", "restricted", "copy")
