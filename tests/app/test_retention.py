@@ -198,3 +198,24 @@ def test_holds_come_back_when_the_catalog_is_rebuilt_from_storage(home: Home, in
     assert listed[placed["id"]]["documents"] == [ingested["cong-van-2025.pdf"]]
     retained = json.loads(home.run("retention", "due", "--json", "--on", "2035-01-02").stdout)
     assert ingested["cong-van-2025.pdf"] not in {d["id"] for d in retained}  # held, even after its retention
+
+
+def test_a_hold_on_documents_above_your_clearance_is_not_yours(home: Home, tmp_path: Path) -> None:
+    from pipeline.app.batches import ingest_batch
+    from pipeline.app.users import resolve_actor
+    from pipeline.devtools.samples.pdfs import make_born_digital_pdf
+
+    batch = tmp_path / "lo-mat"
+    make_born_digital_pdf(["Kế hoạch bảo vệ kho lưu trữ."], batch / "mat.pdf", title="Kế hoạch mật")
+    (batch / "manifest.csv").write_text(HEADER + "mat.pdf,5/KH,Kế hoạch,Bảo vệ kho,Văn phòng,2024-02-01,,"
+                                        "Văn phòng,Mật,\n", encoding="utf-8")
+    with home.context() as ctx:
+        report = ingest_batch(ctx, resolve_actor(ctx, None), batch, executor="local")
+    (doc,) = report.documents
+    hold = json.loads(home.run("hold", "add", doc.id[:12], "--reason", "Điều tra", "--case", "ĐT-1",
+                               "--json").stdout)
+    home.run("user", "add", "vanthu", "--role", "records-officer", "--clearance", "public")
+    assert hold["id"] not in {h["id"] for h in json.loads(home.run("hold", "list", "--json", user="vanthu").stdout)}
+    refused = home.run("hold", "release", hold["id"], "--reason", "x", user="vanthu")
+    assert refused.returncode == 1 and f"no hold {hold['id']}" in refused.stderr
+    assert _held_flags(home, doc.id) == {True}
