@@ -53,3 +53,17 @@ def due(ctx: Context, actor: Actor, on: date | None = None) -> list[DueDocument]
                                  issued_date=meta.issued_date, retention_class=record.retention.class_code,
                                  retain_until=record.retain_until, action=record.retention.action))
     return found
+
+
+def extend_permanent_locks(ctx: Context, actor: Actor) -> dict[str, int]:
+    """Re-lock every permanent record for the configured horizon from now (run it yearly, or from the beat):
+    storage only lengthens locks, so this can never shorten one. Audited."""
+    actor.require(Role.RECORDS_OFFICER, "extend the locks of permanent records")
+    documents = versions = 0
+    for doc_id in ctx.catalog.permanent_documents():
+        versions += ctx.store.extend_lock(ctx.store.get_record(doc_id))
+        documents += 1
+    ctx.audit.record(actor.name, "retention.extend", "permanent", "ok",
+                     {"documents": documents, "versions": versions,
+                      "years": ctx.settings.retention.permanent_lock_years})
+    return {"documents": documents, "versions_extended": versions}

@@ -83,7 +83,7 @@ class ScheduleRetention:
     dossier) for the floor ``floor_days``; every document at least ``safety_days`` from each write, so one
     already past its retention when it arrives is still locked that long (never unlocked: there is no
     "no retention" policy). Objects of no document (quarantine, audit segments) keep the floor. Permanent
-    locks are not yet re-extended automatically (issue 11, open): they last the horizon from each write."""
+    locks last the horizon from each write; `archive retention extend` re-locks them from now."""
 
     def __init__(self, floor_days: int, mode: str = COMPLIANCE, permanent_lock_years: int = 10,
                  safety_days: int = 30, clock: Callable[[], datetime] = _now) -> None:

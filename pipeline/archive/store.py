@@ -11,7 +11,7 @@ from typing import Any
 
 from minio.error import S3Error
 
-from pipeline.archive import audit_log, layout, legal_hold, quarantine, usermeta
+from pipeline.archive import audit_log, layout, legal_hold, locks, quarantine, usermeta
 from pipeline.archive.bucket import bucket_status, ensure_bucket
 from pipeline.archive.client import (
     is_precondition_failed,
@@ -304,6 +304,13 @@ class ArchiveStore:
 
     def read_holds(self) -> list[Hold]:
         return legal_hold.read_holds(self.client, self.bucket)
+
+    def extend_lock(self, record: DocumentRecord) -> int:
+        """Lengthen the locks of every stored version of ``record`` to what the policy asks now."""
+        wanted = self.retention.retention_for(record, layout.ARCHIVE_PDF)
+        if wanted is None:
+            return 0
+        return locks.extend_document_lock(self.client, self.bucket, record.id, wanted.mode, wanted.retain_until_date)
 
     # ---- audit trail (segments under audit/, see pipeline.archive.audit_log) ---------------------------
     def append_audit(self, events: list[AuditEvent]) -> str:

@@ -109,6 +109,10 @@ class Catalog:
         with self.reading() as session:
             return documents.due_ids(session, _rank(max_rank), today)
 
+    def permanent_documents(self) -> list[str]:
+        with self.reading() as session:
+            return documents.permanent_ids(session)
+
     def upsert_hold(self, hold: Hold) -> None:
         with self.writing() as session:
             holds.upsert(session, hold)

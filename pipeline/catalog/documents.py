@@ -101,6 +101,10 @@ def due_ids(session: Session, max_rank: int, today: date) -> list[str]:
     return list(session.scalars(stmt.order_by(Document.retain_until, Document.id)))
 
 
+def permanent_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(Document.id).where(Document.permanent.is_(True)).order_by(Document.id)))
+
+
 def ids_with_level(session: Session, level: str) -> list[str]:
     return list(session.scalars(select(Document.id).where(Document.signature_level == level).order_by(Document.id)))
 

@@ -163,7 +163,7 @@ class RetentionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     schedule_file: str = ""  # a TOML schedule (record classes); empty: the built-in one (Circular 10/2022)
     mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"  # S3 Object Lock mode of document objects
-    # Permanent records are locked for this horizon from each write (automatic re-extension: issue 11, open).
+    # Permanent records are locked for this horizon from each write; `archive retention extend` re-locks them.
     permanent_lock_years: int = Field(default=10, ge=1, le=100)
     # Every document is locked at least this many days from each write, so one already past its retention
     # when it arrives is still protected while the records office looks at it.

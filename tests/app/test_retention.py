@@ -219,3 +219,26 @@ def test_a_hold_on_documents_above_your_clearance_is_not_yours(home: Home, tmp_p
     refused = home.run("hold", "release", hold["id"], "--reason", "x", user="vanthu")
     assert refused.returncode == 1 and f"no hold {hold['id']}" in refused.stderr
     assert _held_flags(home, doc.id) == {True}
+
+
+def test_extend_relocks_permanent_records_and_never_shortens(home: Home, ingested: dict[str, str]) -> None:
+    import subprocess
+
+    from tests.app.conftest import ARCHIVE
+
+    decision = ingested["quyet-dinh-2010.pdf"]
+    _, before = _lock(home, decision, "original/quyet-dinh-2010.pdf")
+    env = {**home.env, "ARCHIVE_RETENTION__PERMANENT_LOCK_YEARS": "20"}
+    done = subprocess.run([ARCHIVE, "retention", "extend", "--json"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)
+    assert counts["documents"] >= 1 and counts["versions_extended"] >= 1
+    mode, after = _lock(home, decision, "original/quyet-dinh-2010.pdf")
+    assert mode == COMPLIANCE and before is not None and after is not None
+    assert abs(after - (datetime.now(UTC) + timedelta(days=round(365.25 * 20)))) < timedelta(days=2)
+    again = json.loads(home.run("retention", "extend", "--json").stdout)  # the 10-year default: nothing shorter
+    assert again["versions_extended"] == 0
+    assert _lock(home, decision, "original/quyet-dinh-2010.pdf")[1] == after
+    _, letter = _lock(home, ingested["cong-van-2025.pdf"])
+    assert letter is not None and letter.date() == date(2035, 1, 2)  # not permanent: untouched

@@ -54,6 +54,20 @@ def due(as_json: Annotated[bool, typer.Option("--json", help="Print the list as 
     out.print(table)
 
 
+@retention_app.command("extend")
+def extend(as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False) -> None:
+    """Lock every permanent record again for retention.permanent_lock_years from now (locks only lengthen)."""
+    from pipeline.app import retention
+
+    with session() as (ctx, actor):
+        counts = retention.extend_permanent_locks(ctx, actor)
+    if as_json:
+        print_json(counts)
+        return
+    out.print(f"{counts['documents']} permanent document(s); {counts['versions_extended']} stored version(s) "
+              "locked longer")
+
+
 hold_app = typer.Typer(no_args_is_help=True, help="Legal holds: documents that must not be destroyed.")
 
 
