@@ -8,8 +8,8 @@ import io
 
 from minio import Minio
 
-from pipeline.archive import layout
 from pipeline.archive.client import iter_object, s3_errors
+from pipeline.archive.locks import document_versions
 from pipeline.archive.retention import RetentionPolicy
 from pipeline.core.hold import Hold
 
@@ -43,10 +43,7 @@ def set_document_hold(client: Minio, bucket: str, doc_id: str, on: bool) -> int:
     """Set (or clear) the legal-hold flag on every version of every object of ``doc_id``; returns how many."""
     count = 0
     with s3_errors(f"{'setting' if on else 'clearing'} the legal hold of {doc_id}"):
-        for obj in client.list_objects(bucket, prefix=layout.document_prefix(doc_id), recursive=True,
-                                       include_version=True):
-            if obj.is_delete_marker or obj.object_name is None:
-                continue
+        for obj in document_versions(client, bucket, doc_id):
             if on:
                 client.enable_object_legal_hold(bucket, obj.object_name, obj.version_id)
             else:
