@@ -53,11 +53,9 @@ def keep_original(original: Path, failure: ocr.RenditionFailed, workdir: Path, l
     copy = workdir / ORIGINAL_COPY
     shutil.copyfile(original, copy)
     detail = {"representation": ORIGINAL, "reason": failure.reason.en, "detail": failure.reason.detail}
-    try:
-        pages = ocr.read_pages(copy, workdir, language=language, timeout_s=timeout_s)
-    except ocr.OcrError as exc:  # the original is archived all the same, searchable by its own text only
-        pages = [ocr.PageText(i + 1, t, None) for i, t in enumerate(ocr.page_texts(copy))]
-        detail["ocr"] = f"failed: {exc}"
+    pages, ocr_failure = ocr.pages_for_search(copy, workdir, language=language, timeout_s=timeout_s)
+    if ocr_failure:
+        detail["ocr"] = f"failed: {ocr_failure}"
     result = ocr.OcrResult(pdf_path=copy, pages=pages, ocr_applied=any(p.confidence is not None for p in pages),
                            pdfa="")
     event = Event(stage="pdfa", started_at=started, finished_at=datetime.now(UTC), outcome="no-rendition",

@@ -50,12 +50,11 @@ def preserve(original: Path, found: sign.IncomingSignatures, settings: Settings,
         level = min((s.level for s in signatures), default="", key=_rank)
         timestamped = any(s.timestamped for s in signatures)
         detail["augmented"] = "no (sign.tsa_url not set)"
-    try:  # a signed scan has no text layer: its pages are OCR'd on a throw-away copy
-        pages = ocr.read_pages(original, workdir, language=language or settings.ocr.language,
-                               timeout_s=settings.ocr.timeout_s)
-    except ocr.OcrError as exc:  # the file is what matters: keep it, searchable by its own text layer only
-        pages = [ocr.PageText(i + 1, t, None) for i, t in enumerate(ocr.page_texts(original))]
-        detail["ocr"] = f"failed: {exc}"
+    # A signed scan has no text layer: its pages are OCR'd on a throw-away copy.
+    pages, ocr_failure = ocr.pages_for_search(original, workdir, language=language or settings.ocr.language,
+                                              timeout_s=settings.ocr.timeout_s)
+    if ocr_failure:
+        detail["ocr"] = f"failed: {ocr_failure}"
     result = ocr.OcrResult(pdf_path=out, pages=pages, ocr_applied=any(p.confidence is not None for p in pages),
                            pdfa=ocr.claimed_pdfa(original) or "")
     first = signatures[0]

@@ -8,7 +8,7 @@ from pipeline.ocr.convert import make_pdfa
 from pipeline.ocr.features import PdfFeatures, inspect_features
 from pipeline.ocr.reasons import Reason, RenditionFailed
 from pipeline.ocr.text import page_texts
-from pipeline.ocr.textonly import read_pages
+from pipeline.ocr.textonly import pages_for_search, read_pages
 from pipeline.ocr.types import OcrError, OcrRequest, OcrResult, PageText
 from pipeline.ocr.validate import check_pdfa, claimed_pdfa
 from pipeline.ocr.versions import tool_versions
@@ -26,6 +26,7 @@ __all__ = [
     "inspect_features",
     "make_pdfa",
     "page_texts",
+    "pages_for_search",
     "read_pages",
     "tool_versions",
 ]

@@ -35,3 +35,13 @@ def read_pages(source: Path, workdir: Path, *, language: str = "vie", timeout_s:
                 for n, text in enumerate(read, start=1)]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def pages_for_search(source: Path, workdir: Path, *, language: str = "vie", timeout_s: int = 600
+                     ) -> tuple[list[PageText], str]:
+    """:func:`read_pages`, or when its OCR fails the file's own text layer and why OCR failed ("" if it did
+    not): a file kept as it is must never be lost to an OCR failure, only less searchable."""
+    try:
+        return read_pages(source, workdir, language=language, timeout_s=timeout_s), ""
+    except OcrError as exc:
+        return [PageText(n, text, None) for n, text in enumerate(page_texts(source), start=1)], str(exc)
