@@ -18,21 +18,21 @@ import asyncio
 import hashlib
 import logging
 import os
-import tempfile
 from datetime import UTC
 from pathlib import Path
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore, EmbeddedPdfSignature
 from pyhanko.sign.validation.dss import collect_validation_info
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator.errors import InsufficientRevinfoError, PathBuildingError, RevokedError
 
-from .incoming import AugmentInfo, IncomingSignature, _context, _first_line, _inspect_data, _reader, _split
-from .model import LEVELS, SigningError, VerificationReport
+from .incoming import AugmentInfo, IncomingSignature, _context, _inspect_data, _reader, _split
+from .model import LEVELS, SigningError, VerificationReport, first_line
+from .output import signed_output
 from .precheck import load_roots
 from .revocation import cms_revinfo
 from .verify import _dss, verify_pdf
@@ -56,13 +56,13 @@ async def _collect(sig: EmbeddedPdfSignature, roots, dss, online: bool, missing:
         # The evidence (the OCSP/CRL answer saying "revoked") is kept all the same.
         missing.append(f"signature {name!r}: the signer certificate is revoked (revocation data kept as evidence)")
     except InsufficientRevinfoError as exc:
-        missing.append(f"signature {name!r}: revocation data could not be fetched: {_first_line(exc)}")
+        missing.append(f"signature {name!r}: revocation data could not be fetched: {first_line(exc, True)}")
     except PathBuildingError as exc:
         missing.append(f"signature {name!r}: no chain to a trusted root, revocation data not collected: "
-                       f"{_first_line(exc)}")
+                       f"{first_line(exc, True)}")
     except Exception as exc:
         missing.append(f"signature {name!r}: validation material not collected: {type(exc).__name__}: "
-                       f"{_first_line(exc)}")
+                       f"{first_line(exc, True)}")
     finally:
         if context is not None:
             await context.aclose()
@@ -110,7 +110,7 @@ async def _augment(data: bytes, out, roots, online: bool, tsa_url: str, missing:
             await stamper.async_timestamp_pdf(writer, "sha256", validation_context=ts_context, in_place=True)
             if ts_context.soft_fail_exceptions:
                 missing.append(f"document timestamp {name!r}: TSA revocation data incomplete: "
-                               f"{_first_line(ts_context.soft_fail_exceptions[0])}")
+                               f"{first_line(ts_context.soft_fail_exceptions[0], True)}")
         finally:
             await ts_context.aclose()
 
@@ -152,14 +152,12 @@ def augment_to_lta(src: Path, dst: Path, trust_roots: list[Path], tsa_url: str, 
     try:
         before, _ = _inspect_data(data, roots, online)
     except Exception as exc:
-        raise SigningError(f"cannot read the signatures of {src.name}: {_first_line(exc)}") from exc
+        raise SigningError(f"cannot read the signatures of {src.name}: {first_line(exc, True)}") from exc
     if not before:
         raise SigningError(f"{src.name} carries no signature to preserve")
     missing: list[str] = []
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".augment-", suffix=".pdf", dir=dst.parent)
-    tmp = Path(tmp_name)
-    try:
+    with signed_output(dst, "augmentation", tsa_url) as (fd, tmp):
         with os.fdopen(fd, "w+b") as out:
             quiet = logging.getLogger("pyhanko")
             level = quiet.level
@@ -169,15 +167,6 @@ def augment_to_lta(src: Path, dst: Path, trust_roots: list[Path], tsa_url: str, 
             finally:
                 quiet.setLevel(level)
         info = _check_output(src, tmp, data, list(trust_roots), roots, online, before, missing)
-        os.replace(tmp, dst)
-    except SigningError:
-        raise
-    except TimestampRequestError as exc:
-        raise SigningError(f"time-stamping authority failed ({tsa_url}): {_first_line(exc)}") from exc
-    except Exception as exc:
-        raise SigningError(f"augmentation failed: {type(exc).__name__}: {_first_line(exc)}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return info
 
 

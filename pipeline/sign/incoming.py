@@ -17,7 +17,14 @@ from pyhanko.sign.validation import DocumentSecurityStore, EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from .model import STATUS_INDETERMINATE, STATUS_INVALID, STATUS_VALID, SigningError, VerificationReport
+from .model import (
+    STATUS_INDETERMINATE,
+    STATUS_INVALID,
+    STATUS_VALID,
+    SigningError,
+    VerificationReport,
+    first_line,
+)
 from .precheck import load_roots
 from .revocation import cms_revinfo
 from .verify import _check_signature, _dss, _guarded, verify_pdf
@@ -74,11 +81,6 @@ class AugmentInfo:
     verify_level: str = ""  # verify_pdf's level (it counts signature timestamps only, not document ones)
     missing: list[str] = field(default_factory=list)  # validation material that could not be fetched
     problems: list[str] = field(default_factory=list)  # verify_pdf's findings on the augmented file
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 def _reader(data: bytes) -> PdfFileReader:
@@ -205,7 +207,7 @@ def inspect_incoming(path: Path, trust_roots: list[Path], online: bool = True) -
     try:
         result.signatures, result.document_timestamps = _inspect_data(data, roots, online)
     except Exception as exc:  # unreadable: nothing to report per signature
-        result.problems.append(f"signatures cannot be read: {type(exc).__name__}: {_first_line(exc)}")
+        result.problems.append(f"signatures cannot be read: {type(exc).__name__}: {first_line(exc, True)}")
         return result
     result.signed = bool(result.signatures)
     if not result.signed:

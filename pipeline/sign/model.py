@@ -19,6 +19,13 @@ class SigningError(Exception):
     """Signing or verification could not be carried out; the message is a one-line human reason."""
 
 
+def first_line(exc: BaseException, or_type: bool = False) -> str:
+    """The first line of ``exc``'s message (library messages span several); empty, or the exception's type
+    name with ``or_type``, when it has none."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else (type(exc).__name__ if or_type else "")
+
+
 @dataclass(frozen=True)
 class SignerConfig:
     """Where the agency key lives: a PKCS#12 file, or a PKCS#11 token (when ``pkcs11_module`` is set).

@@ -27,7 +27,7 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 
-from .model import SigningError
+from .model import SigningError, first_line
 
 SIGNER_KEY_USAGE = {"non_repudiation"}  # pyHanko's default for PAdES signers and validators
 REVOCATION_MODES = ("hard-fail", "require")  # the only ones signing accepts (see the module docstring)
@@ -123,7 +123,7 @@ def check_signer(cert: x509.Certificate, context: ValidationContext, others: lis
     except RevokedError as exc:
         raise SigningError(f"the agency certificate is revoked, not signing: {describe(cert)}") from exc
     except InsufficientRevinfoError as exc:
-        raise SigningError(unavailable_message(cert, others, _first_line(exc))) from exc
+        raise SigningError(unavailable_message(cert, others, first_line(exc))) from exc
     except ExpiredError as exc:
         raise SigningError(f"signer certificate (or its chain) is expired: {describe(cert)}") from exc
     except PathBuildingError as exc:
@@ -140,7 +140,3 @@ async def _validate(validator: CertificateValidator, context: ValidationContext)
     finally:
         await context.aclose()  # release the HTTP session inside the loop that opened it
 
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import tempfile
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -21,11 +20,12 @@ from cryptography import x509 as pyca_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
 
 from .keys import open_signer
-from .model import LEVELS, SignatureInfo, SignerConfig, SigningError, SignPolicy
+from .model import LEVELS, SignatureInfo, SignerConfig, SigningError, SignPolicy, first_line
+from .output import signed_output
 from .precheck import (
     build_context,
     check_signer,
@@ -123,7 +123,7 @@ def _check_input(src: Path, field_name: str) -> None:
     except SigningError:
         raise
     except Exception as exc:
-        raise SigningError(f"cannot read {src.name} as PDF: {_one_line(exc)}") from exc
+        raise SigningError(f"cannot read {src.name} as PDF: {first_line(exc)}") from exc
 
 
 def _appearance(src: Path, policy: SignPolicy) -> tuple[object | None, fields.SigFieldSpec]:
@@ -168,35 +168,19 @@ def _write_signed(
     policy: SignPolicy,
 ) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".signing-", suffix=".pdf", dir=dst.parent)
-    tmp = Path(tmp_name)
-    try:
-        with src.open("rb") as inf, os.fdopen(fd, "w+b") as out:
-            try:
-                writer = IncrementalPdfFileWriter(inf, strict=False)
-            except Exception as exc:
-                raise SigningError(f"cannot read {src.name} as PDF: {exc}") from exc
-            _refuse_existing_field(writer.prev, policy.field_name)
-            text_params = {
-                "agency": unicodedata.normalize("NFC", policy.agency_name),
-                "vn_time": signed_at.isoformat(),
-                "extra": policy.stamp_text,
-            }
-            asyncio.run(_sign(pdf_signer, writer, out, signed_at, text_params, context))
-        os.replace(tmp, dst)
-    except SigningError:
-        raise
-    except TimestampRequestError as exc:
-        raise SigningError(f"time-stamping authority failed ({policy.tsa_url}): {exc}") from exc
-    except Exception as exc:
-        raise SigningError(f"signing failed: {type(exc).__name__}: {_one_line(exc)}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else ""
+    with (signed_output(dst, "signing", policy.tsa_url) as (fd, _tmp), src.open("rb") as inf,
+          os.fdopen(fd, "w+b") as out):
+        try:
+            writer = IncrementalPdfFileWriter(inf, strict=False)
+        except Exception as exc:
+            raise SigningError(f"cannot read {src.name} as PDF: {exc}") from exc
+        _refuse_existing_field(writer.prev, policy.field_name)
+        text_params = {
+            "agency": unicodedata.normalize("NFC", policy.agency_name),
+            "vn_time": signed_at.isoformat(),
+            "extra": policy.stamp_text,
+        }
+        asyncio.run(_sign(pdf_signer, writer, out, signed_at, text_params, context))
 
 
 def _refuse_existing_field(reader: PdfFileReader, field_name: str) -> None:

@@ -44,6 +44,7 @@ from .model import (
     VN_TZ,
     SigningError,
     VerificationReport,
+    first_line,
 )
 from .pdfa import pdfa_claim
 from .precheck import load_roots
@@ -63,7 +64,7 @@ def _dss(reader: PdfFileReader, report: VerificationReport) -> DocumentSecurityS
     except NoDSSFoundError:
         return None
     except Exception as exc:  # a damaged DSS: validation goes on without it, the file is not valid
-        report.problems.append(f"the document security store cannot be read: {_first_line(exc)}")
+        report.problems.append(f"the document security store cannot be read: {first_line(exc)}")
         report.dss_damaged = True
         return None
 
@@ -121,7 +122,7 @@ def _verify(path: Path, trust_roots: list[Path], online: bool) -> VerificationRe
     except Exception as exc:  # a damaged file can fail anywhere inside pyHanko/asn1crypto: a finding
         report.valid = report.intact = False
         report.status = STATUS_INVALID
-        report.problems.append(f"the file is damaged or altered: {type(exc).__name__}: {_first_line(exc)}")
+        report.problems.append(f"the file is damaged or altered: {type(exc).__name__}: {first_line(exc)}")
     return report
 
 
@@ -130,7 +131,7 @@ def _verify_signatures(data: bytes, roots: list[x509.Certificate], online: bool,
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as exc:
-        report.problems.append(f"not a readable PDF: {type(exc).__name__}: {_first_line(exc)}")
+        report.problems.append(f"not a readable PDF: {type(exc).__name__}: {first_line(exc)}")
         return
     signatures = [s for s in embedded if s.sig_object_type != "/DocTimeStamp"]
     timestamps = [s for s in embedded if s.sig_object_type == "/DocTimeStamp"]
@@ -197,14 +198,9 @@ def _guarded(check, sig: EmbeddedPdfSignature, roots, dss, report: VerificationR
         report.intact = False
         report.problems.append(
             f"{sig.field_name!r} cannot be checked, the file is damaged or altered: "
-            f"{type(exc).__name__}: {_first_line(exc)}"
+            f"{type(exc).__name__}: {first_line(exc)}"
         )
         return False
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""
 
 
 def _check_signature(
@@ -219,7 +215,7 @@ def _check_signature(
         status = validate(sig, validation_context(roots, dss, allow_fetching=online, revocation_mode="soft-fail"))
     except Exception as exc:  # corrupted files fail anywhere inside pyHanko: all mean invalid
         report.problems.append(
-            f"signature {name!r} cannot be validated, the file is damaged or altered: {_first_line(exc)}"
+            f"signature {name!r} cannot be validated, the file is damaged or altered: {first_line(exc)}"
         )
         return False
     first = report.signer == ""
@@ -307,7 +303,7 @@ def _check_doc_timestamp(
         )
     except Exception as exc:  # corrupted files fail anywhere inside pyHanko: all mean invalid
         report.problems.append(
-            f"a document timestamp cannot be validated, the file is damaged or altered: {_first_line(exc)}"
+            f"a document timestamp cannot be validated, the file is damaged or altered: {first_line(exc)}"
         )
         return False
     damage = contents_problems(ts, roots)
