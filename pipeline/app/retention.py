@@ -9,8 +9,9 @@ from datetime import date, datetime
 from typing import Any
 
 from pipeline.app.context import Context
-from pipeline.app.retention_rules import VIETNAM, schedule_for
+from pipeline.app.retention_rules import schedule_for
 from pipeline.core.actor import Actor
+from pipeline.core.dates import VIETNAM
 from pipeline.core.schedule import Schedule
 from pipeline.core.vocabulary import Role
 

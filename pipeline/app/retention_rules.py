@@ -8,15 +8,14 @@ while its dossier is open: such a document is never due.
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.core.dates import VIETNAM
 from pipeline.core.record import DocumentRecord, RetentionFacts
 from pipeline.core.schedule import Schedule, Trigger, load_schedule
 from pipeline.core.settings import Settings
-
-VIETNAM = timezone(timedelta(hours=7))
 
 
 @lru_cache(maxsize=8)

@@ -25,10 +25,12 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.core.dates import VIETNAM  # for messages
 
 __all__ = [
     "GENESIS",
@@ -47,7 +49,6 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64  # ``prev`` of event 1
-VIETNAM = timezone(timedelta(hours=7), "ICT")  # for messages; Vietnam has no daylight saving time
 _HEX64 = r"^[0-9a-f]{64}$"
 
 

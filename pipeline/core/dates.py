@@ -7,7 +7,10 @@ day first, as Vietnamese documents write it: ``11/20/2026`` (US order) is refuse
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta, timezone
+
+# Vietnam time (+07:00; no daylight saving time): the records office's calendar day, messages, signing time.
+VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 _ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DAY_FIRST = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")

@@ -7,12 +7,14 @@ importing any signing machinery.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.dates import VIETNAM
+
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
-VN_TZ = timezone(timedelta(hours=7))  # Decree 30: signing time shown in Vietnam time
+VN_TZ = VIETNAM  # Decree 30: signing time shown in Vietnam time
 
 
 class SigningError(Exception):
