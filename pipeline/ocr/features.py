@@ -6,6 +6,7 @@ rendition can be made (:mod:`pipeline.ocr.reasons`). Reading only: the original 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,24 +41,6 @@ class PdfFeatures:
                  ("cid-fonts", self.cid_fonts), ("type3-fonts", self.type3_fonts), ("cmyk", self.cmyk),
                  ("page-size", bool(self.extreme_pages))]
         return [name for name, present in flags if present]
-
-
-def _names(tree: object) -> list[str]:
-    """Keys of a name tree (``/Names`` arrays, through ``/Kids``), bounded against loops."""
-    found: list[str] = []
-    stack, seen = [tree], 0
-    while stack and seen < 10_000:
-        node = stack.pop()
-        seen += 1
-        if not isinstance(node, pikepdf.Dictionary):
-            continue
-        names = node.get("/Names")
-        if isinstance(names, pikepdf.Array):
-            found.extend(str(names[i]) for i in range(0, len(names) - 1, 2))
-        kids = node.get("/Kids")
-        if isinstance(kids, pikepdf.Array):
-            stack.extend(kids)
-    return found
 
 
 def _annotation_files(pdf: pikepdf.Pdf) -> list[str]:
@@ -122,9 +105,8 @@ def inspect_features(path: Path) -> PdfFeatures:
                 found.form = isinstance(fields, pikepdf.Array) and len(fields) > 0
                 found.xfa = "/XFA" in form
             found.needs_rendering = bool(pdf.Root.get("/NeedsRendering", False))
-            names = pdf.Root.get("/Names")
-            if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
-                found.attachments = _names(names.EmbeddedFiles)
+            with contextlib.suppress(pikepdf.PdfError, ValueError, TypeError, KeyError):  # a broken tree: none
+                found.attachments = list(pdf.attachments)  # the /EmbeddedFiles name tree, read by pikepdf
             found.javascript = _javascript(pdf)
             found.cmyk = _colour_spaces(pdf)
             found.extreme_pages = _extreme_pages(pdf)
