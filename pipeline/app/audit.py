@@ -54,7 +54,10 @@ from pipeline.core.record import utcnow
 log = logging.getLogger("archive.audit")
 
 MAX_ATTEMPTS = 20
-SEALS = {"ingest": "archived", "renew": "ok"}  # action -> the outcome of a seal event
+# action -> the outcome of a seal event: each writes a new metadata.json ("disposal.destroy": the residual record
+# of a destroyed document, pipeline.app.destruction; "retention.change": a recomputed retention,
+# pipeline.app.reschedule)
+SEALS = {"ingest": "archived", "renew": "ok", "disposal.destroy": "ok", "retention.change": "ok"}
 SEAL_KEY = "metadata_sha256"
 SEAL_MAC = "seal_mac"
 SEAL_PREVIOUS = "previous_metadata_sha256"

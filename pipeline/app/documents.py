@@ -62,7 +62,7 @@ def _audit_read(ctx: Context, actor: Actor, record: DocumentRecord, action: str,
 
 def show(ctx: Context, actor: Actor, ident: str) -> DocumentView:
     record = find(ctx, actor, ident)
-    texts = ctx.store.page_texts(record.id)
+    texts = [] if record.disposal is not None else ctx.store.page_texts(record.id)
     _audit_read(ctx, actor, record, "read", what="metadata+text")
     return DocumentView(record, texts)
 
@@ -79,6 +79,9 @@ def download(ctx: Context, actor: Actor, ident: str, dest: Path, force: bool = F
     if representation not in REPRESENTATIONS:
         raise Invalid(f"unknown representation {representation!r}: use {' or '.join(REPRESENTATIONS)}")
     record = find(ctx, actor, ident)
+    if record.disposal is not None:
+        raise NotFound(f"document {record.id} was destroyed on {record.disposal.executed_at:%Y-%m-%d} under "
+                       f"{record.disposal.proposal} ({record.disposal.decision}): only its record remains")
     roles = ["archive.pdf"] if representation == "preservation" else sorted(
         role for role in record.artefacts if role.startswith("original/"))
     if not roles or any(role not in record.artefacts for role in roles):

@@ -110,3 +110,20 @@ def _sees_all(ctx: Context, actor: Actor, hold: Hold) -> bool:
 
 
 
+
+
+def reapply(ctx: Context, actor: Actor) -> dict[str, int]:
+    """Make the storage's legal-hold flags agree with the hold records again, after a hold or a release that
+    failed half-way (storage down): every document of a hold is flagged exactly when an active hold covers it.
+    Idempotent; audited."""
+    actor.require(Role.RECORDS_OFFICER, "re-apply legal holds")
+    covered = {d for hold in ctx.catalog.list_holds() for d in hold.documents}
+    held = ctx.catalog.held_documents(sorted(covered))
+    versions = 0
+    for doc_id in sorted(covered):
+        if ctx.catalog.get_record(doc_id, actor.clearance.rank) is None:
+            continue  # above the actor's clearance (or gone): another officer's to re-apply
+        versions += ctx.store.set_legal_hold(doc_id, doc_id in held)
+    counts = {"held": len(held), "released": len(covered - held), "versions": versions}
+    ctx.audit.record(actor.name, "hold.reapply", "holds", "ok", counts)
+    return counts

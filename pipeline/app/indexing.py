@@ -62,8 +62,8 @@ class RebuildReport:
 
 
 def rebuild(ctx: Context, actor: Actor) -> RebuildReport:
-    """Rebuild the catalog (documents, holds, audit mirror, users replayed from the trail) and the search index
-    from S3 alone. The batch journal is operational state, not rebuilt."""
+    """Rebuild the catalog (documents, holds, dossiers, audit mirror, users replayed from the trail) and the search
+    index from S3 alone. The batch journal is operational state, not rebuilt."""
     actor.require(Role.ADMIN, "rebuild the catalog and the index")
     catalog, store = ctx.catalog, ctx.store
     catalog.delete_all_documents()
@@ -73,6 +73,8 @@ def rebuild(ctx: Context, actor: Actor) -> RebuildReport:
         records += 1
     for hold in store.read_holds():  # holds are records in storage too (holds/<id>.json)
         catalog.upsert_hold(hold)
+    for dossier in store.read_dossiers():  # and dossiers (dossiers/<code>.json)
+        catalog.upsert_dossier(dossier)
     catalog.delete_all_audit()
 
     def replay(event: dict[str, Any]) -> None:
@@ -83,7 +85,8 @@ def rebuild(ctx: Context, actor: Actor) -> RebuildReport:
     events = ctx.audit.rebuild_mirror(replay)
     index = ctx.open_index()
     try:
-        index.rebuild(to_index_doc(r, store.page_texts(r.id)) for r in catalog.iter_records(Classification.TUYET_MAT))
+        index.rebuild(to_index_doc(r, store.page_texts(r.id)) for r in catalog.iter_records(Classification.TUYET_MAT)
+                      if r.disposal is None)  # a destroyed document is not searchable
         indexed = index.count()
     finally:
         index.close()

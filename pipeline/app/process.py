@@ -174,6 +174,10 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
     if store.has_document(item.doc_id):
         outcome.status = DUPLICATE
         outcome.reason = "already archived (same content)"
+        gone = store.get_record(item.doc_id).disposal
+        if gone is not None:  # destroyed under a decision: never archived again by a batch
+            outcome.reason = (f"destroyed on {gone.executed_at:%Y-%m-%d} under {gone.proposal} ({gone.decision}): "
+                              "not archived again")
         return outcome, None, []
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{item.doc_id[:12]}-", dir=settings.work_dir))
@@ -216,7 +220,9 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         if sign_event is not None and sign_event.detail.get("resaved"):
             note.changes.append(representations.RESAVED_CHANGE)
         record.representation, record.representation_note = representation, note
-        retention_rules.assign(record, retention_rules.schedule_for(settings))  # before any object is locked
+        # Before any object is locked; a document joining an already closed dossier counts from its closing.
+        retention_rules.assign(record, retention_rules.schedule_for(settings),
+                               store.dossier_closed(record.metadata.dossier_code))
         record.incoming_signatures = incoming
         record.events.append(timer.event())
         texts = [p.text for p in result.pages]

@@ -70,12 +70,12 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
                 if seals is None:
                     last = ctx.catalog.last_audit_event()
                     seals = ctx.audit.latest_seals(int(last["seq"]) if last else None)
-                sealed_hash = _sealed_hash(seals, record.id)
+                in_force = sealed_hash(seals, record.id)
                 renewed = sign.add_document_timestamp(current, Path(tmp) / "renewed.pdf", tsa_url, roots)
                 updated = ctx.store.replace_archive_pdf(record.id, renewed, Event(
                     stage="renew-timestamp", started_at=started, finished_at=datetime.now(UTC),
                     tools=tool_versions(), detail={"tsa": tsa_url, "within_days": days}),
-                    expected_metadata_sha256=sealed_hash,
+                    expected_metadata_sha256=in_force,
                     expected_pdf_sha256=sha256_file(current)[0])
             except Exception as exc:  # one failing document must not stop the others
                 log.warning("renewal of %s failed: %s", record.id, exc, extra={"doc_id": record.id})
@@ -85,7 +85,7 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
             # Seal first (S3 is the record; the catalog is derived and rebuilt from S3 if this fails later).
             ctx.audit.record(actor.name, "renew", record.id, "ok",
                              {"sha256": updated.artefacts["archive.pdf"].sha256,
-                              "metadata_sha256": metadata_sha256(updated), SEAL_PREVIOUS: sealed_hash})
+                              "metadata_sha256": metadata_sha256(updated), SEAL_PREVIOUS: in_force})
             ctx.catalog.upsert_document(updated)
             if ctx.catalog.held_documents([record.id]):  # the new versions are held like the old ones
                 ctx.store.set_legal_hold(record.id, True)
@@ -93,7 +93,7 @@ def renew_timestamps(ctx: Context, actor: Actor, within_days: int | None = None)
     return report
 
 
-def _sealed_hash(seals: tuple[ChainReport, dict[str, SealState]], doc_id: str) -> str:
+def sealed_hash(seals: tuple[ChainReport, dict[str, SealState]], doc_id: str) -> str:
     """The metadata.json hash a renewal must find in storage: the document's seal in force, which must be
     the only kind of seal event the trail holds for it (raises AppError otherwise)."""
     chain, sealed = seals

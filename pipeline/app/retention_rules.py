@@ -13,9 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.core.dates import VIETNAM
+from pipeline.core.disposal import DISPOSAL_RECORD_CLASS, DISPOSAL_RECORD_CLASS_NAME, DISPOSAL_RECORD_TYPE
 from pipeline.core.record import DocumentRecord, RetentionFacts
 from pipeline.core.schedule import Schedule, Trigger, load_schedule
 from pipeline.core.settings import Settings
+from pipeline.core.text import fold
 
 
 @lru_cache(maxsize=8)
@@ -37,6 +39,10 @@ def retention_facts(record: DocumentRecord, schedule: Schedule, dossier_closed: 
     """The record class of ``record`` under ``schedule`` and its end of retention (None: permanent, or the
     trigger has not happened)."""
     meta = record.metadata
+    if fold(meta.doc_type) == fold(DISPOSAL_RECORD_TYPE):  # the proof of a destruction: never destroyed
+        return RetentionFacts(class_code=DISPOSAL_RECORD_CLASS, class_name=DISPOSAL_RECORD_CLASS_NAME,
+                              permanent=True, trigger=Trigger.ISSUED.value, trigger_date=meta.issued_date,
+                              action="transfer", schedule=schedule.version), None
     cls = schedule.classify(meta.doc_type, meta.issuer, meta.title)
     if cls.trigger is Trigger.ISSUED:
         start: date | None = meta.issued_date or record.source.received_at.astimezone(VIETNAM).date()

@@ -30,7 +30,7 @@ def verdict(report: dict[str, Any]) -> str:
     while every problem is that one: any other finding added on top (checksum, seal, …) makes it invalid.
     """
     if report.get("valid"):
-        return STATUS_VALID
+        return "disposed" if "disposed" in report else STATUS_VALID  # a destroyed document's intact record
     problems = report.get("problems", [])
     if report.get("status") == STATUS_INDETERMINATE and problems and all(REVOCATION_UNCHECKED in p for p in problems):
         return STATUS_INDETERMINATE
@@ -74,6 +74,8 @@ def verify_archived(ctx: Context, actor: Actor, ident: str) -> dict[str, Any]:
             problems.append(f"stored metadata.json is unreadable: {exc}")
     last = ctx.catalog.last_audit_event()
     seal = check_seal(ctx.audit, record.id, raw, int(last["seq"]) if last else None)
+    if stored.disposal is not None:
+        return _verify_residual(ctx, actor, stored, seal.to_dict(), problems + [p for p in (seal.problem,) if p])
     artefact = stored.artefacts["archive.pdf"]
     ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ctx.settings.work_dir) as tmp:
@@ -94,6 +96,20 @@ def verify_archived(ctx: Context, actor: Actor, ident: str) -> dict[str, Any]:
     ctx.audit.record(actor.name, "verify", record.id, verdict(report),
                      {"checksum": report["checksum"], "seal": report["seal"], "artefacts": report["artefacts"],
                       "level": report.get("level", "")})
+    return report
+
+
+def _verify_residual(ctx: Context, actor: Actor, residual: DocumentRecord, seal: dict[str, Any],
+                     problems: list[str]) -> dict[str, Any]:
+    """A destroyed document: only its residual record remains, checked against its seal (the disposal's)."""
+    facts = residual.disposal
+    assert facts is not None
+    report: dict[str, Any] = {"id": residual.id, "valid": not problems, "disposed": facts.model_dump(mode="json"),
+                              **seal}
+    if problems:
+        report["problems"] = problems
+    ctx.audit.record(actor.name, "verify", residual.id, verdict(report),
+                     {"seal": report["seal"], "proposal": facts.proposal})
     return report
 
 

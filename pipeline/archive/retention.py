@@ -93,21 +93,24 @@ class ScheduleRetention:
         self.safety_days = safety_days
         self.clock = clock
 
-    def retain_until(self, record: DocumentRecord) -> datetime:
+    def retain_until(self, record: DocumentRecord) -> datetime | None:
         now = self.clock().astimezone(UTC).replace(microsecond=0)
         facts = record.retention
-        if facts.permanent:
+        if facts.permanent or record.disposal is not None:  # a residual record is the proof: kept for good
             return now + timedelta(days=round(365.25 * self.permanent_lock_years))
         if record.retain_until is None:
             return self.floor.retain_until()
         end = datetime(record.retain_until.year, record.retain_until.month, record.retain_until.day, tzinfo=UTC)
         end += timedelta(days=1)  # through the whole last day, in any time zone
-        return max(end, now + timedelta(days=self.safety_days))  # never less than the safety lock
+        end = max(end, now + timedelta(days=self.safety_days))  # never less than the safety lock
+        return end if end > now else None  # safety_days 0 (tests only): past its retention, not locked
 
-    def retention_for(self, record: DocumentRecord | None, role: str) -> Retention:
-        if record is None or role in (AUDIT, QUARANTINE, QUARANTINE_REASON) or not record.retention.class_code:
+    def retention_for(self, record: DocumentRecord | None, role: str) -> Retention | None:
+        if record is None or role in (AUDIT, QUARANTINE, QUARANTINE_REASON) or not (
+                record.retention.class_code or record.disposal):
             return self.floor.retention_for(record, role)
-        return Retention(self.mode, self.retain_until(record))
+        until = self.retain_until(record)
+        return None if until is None else Retention(self.mode, until)
 
     def legal_hold_for(self, record: DocumentRecord | None, role: str) -> bool:
         return False

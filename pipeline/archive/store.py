@@ -6,12 +6,23 @@ import hashlib
 import io
 import mimetypes
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from minio.error import S3Error
 
-from pipeline.archive import audit_log, layout, legal_hold, locks, quarantine, usermeta
+from pipeline.archive import (
+    audit_log,
+    disposal,
+    dossiers,
+    layout,
+    legal_hold,
+    locks,
+    metadata_versions,
+    quarantine,
+    usermeta,
+)
 from pipeline.archive.bucket import bucket_status, ensure_bucket
 from pipeline.archive.client import (
     is_precondition_failed,
@@ -25,6 +36,8 @@ from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import sha256_chunks, sha256_file
 from pipeline.archive.retention import AUDIT, RetentionPolicy, policy_for
 from pipeline.core.audit import AuditEvent, UnreadableEvent
+from pipeline.core.disposal import Proposal
+from pipeline.core.dossier import Dossier
 from pipeline.core.hold import Hold
 from pipeline.core.record import Artefact, DocumentRecord, Event, PageInfo, nfc, utcnow
 from pipeline.core.settings import S3Settings
@@ -311,6 +324,43 @@ class ArchiveStore:
         if wanted is None:
             return 0
         return locks.extend_document_lock(self.client, self.bucket, record.id, wanted.mode, wanted.retain_until_date)
+
+    # ---- recomputed retention, dossiers (pipeline.archive.metadata_versions, .dossiers) -----------------
+    def put_metadata_version(self, record: DocumentRecord, expected_metadata_sha256: str) -> datetime | None:
+        """Store ``record`` as a new version of its metadata.json (nothing else changes), only over the version
+        whose SHA-256 is ``expected_metadata_sha256`` (its seal), locked by the policy but never shorter than
+        that version: returns the end of its lock. The caller seals :func:`metadata_sha256` of ``record``."""
+        return metadata_versions.put_metadata_version(
+            self.client, self.bucket, record.id, metadata_bytes(record), expected_metadata_sha256,
+            self.retention.retention_for(record, layout.METADATA),
+            self.retention.legal_hold_for(record, layout.METADATA))
+
+    def put_dossier(self, dossier: Dossier) -> None:
+        dossiers.put_dossier(self.client, self.bucket, dossier, self.retention)
+
+    def read_dossiers(self) -> list[Dossier]:
+        return dossiers.read_dossiers(self.client, self.bucket)
+
+    def dossier_closed(self, code: str) -> date | None:
+        """The closing date of the registered dossier ``code`` (None: open, not registered or no code)."""
+        if not code:
+            return None
+        with s3_errors(f"reading dossier {code}"):
+            found = dossiers.read_dossier(self.client, self.bucket, code)
+        return found.closed_at if found is not None else None
+
+    # ---- disposal (pipeline.archive.disposal) ------------------------------------------------------------
+    def put_proposal(self, proposal: Proposal) -> None:
+        disposal.put_proposal(self.client, self.bucket, proposal, self.retention)
+
+    def read_proposals(self) -> list[Proposal]:
+        return disposal.read_proposals(self.client, self.bucket)
+
+    def destroy_document(self, residual: DocumentRecord) -> int:
+        """Replace the document by its residual record and delete every other stored version (raises
+        disposal.StillLocked, deleting nothing, while the storage still protects any of them)."""
+        return disposal.destroy_document(self.client, self.bucket, residual, metadata_bytes(residual),
+                                         self.retention)
 
     # ---- audit trail (segments under audit/, see pipeline.archive.audit_log) ---------------------------
     def append_audit(self, events: list[AuditEvent]) -> str:

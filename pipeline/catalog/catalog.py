@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.catalog import audit, documents, holds, journal, users
+from pipeline.catalog import audit, documents, dossiers, holds, journal, users
+from pipeline.catalog.dossiers import DossierStats
 from pipeline.catalog.engine import SQLITE_BEGIN, current_revision, make_engine, migrate
 from pipeline.catalog.rows import BatchItemRow, BatchRow, DocumentRow, StatsRow, UserRow
 from pipeline.catalog.snapshot import snapshot as _snapshot
+from pipeline.core.dossier import Dossier
 from pipeline.core.hold import Hold
 from pipeline.core.record import DocumentRecord
 from pipeline.core.vocabulary import Classification, DocState, Role
@@ -129,6 +131,36 @@ class Catalog:
         """Those of ``doc_ids`` under at least one active hold."""
         with self.reading() as session:
             return holds.held(session, doc_ids)
+
+    # ---- dossiers (pipeline.catalog.dossiers) ---------------------------------------------------
+    def upsert_dossier(self, dossier: Dossier) -> None:
+        with self.writing() as session:
+            dossiers.upsert(session, dossier)
+
+    def get_dossier(self, code: str) -> Dossier | None:
+        with self.reading() as session:
+            return dossiers.get(session, code)
+
+    def list_dossiers(self) -> list[Dossier]:
+        with self.reading() as session:
+            return dossiers.all_dossiers(session)
+
+    def dossier_closings(self) -> dict[str, date]:
+        with self.reading() as session:
+            return dossiers.closings(session)
+
+    def dossier_stats(self, max_rank: int, code: str | None = None) -> list[DossierStats]:
+        with self.reading() as session:
+            return dossiers.stats(session, _rank(max_rank), code)
+
+    def dossier_records(self, code: str, max_rank: int) -> list[DocumentRecord]:
+        with self.reading() as session:
+            return [DocumentRecord.from_json(t) for t in dossiers.record_jsons(session, code, _rank(max_rank))]
+
+    def live_document_ids(self, dossier_code: str | None = None) -> list[str]:
+        """Ids of every document not destroyed (in ``dossier_code``), whatever its classification."""
+        with self.reading() as session:
+            return dossiers.live_ids(session, dossier_code)
 
     def documents_with_level(self, level: str) -> list[str]:
         """Ids whose signature level is ``level`` (e.g. ``B-LTA`` for timestamp renewal); no clearance filter:

@@ -37,6 +37,8 @@ def document_values(record: DocumentRecord, state: DocState, record_json: str) -
 
 
 def upsert(session: Session, record: DocumentRecord, state: DocState, record_json: str | None = None) -> None:
+    if record.disposal is not None:  # a residual record stays disposed, whoever writes it back
+        state = DocState.DISPOSED
     values = document_values(record, state, record_json if record_json is not None else record.to_json())
     stmt = insert_for(session, Document.__table__).values(**values)
     update = {k: stmt.excluded[k] for k in values if k != "id"}
@@ -97,6 +99,7 @@ def stats_rows(session: Session, max_rank: int) -> list[StatsRow]:
 def due_ids(session: Session, max_rank: int, today: date) -> list[str]:
     """Documents whose retention ended before ``today`` (never a permanent or a held one), oldest end first."""
     stmt = _visible(select(Document.id).where(Document.retain_until < today, Document.permanent.is_(False),
+                                              Document.state != DocState.DISPOSED.value,
                                               Document.id.not_in(active_held_ids())), max_rank)
     return list(session.scalars(stmt.order_by(Document.retain_until, Document.id)))
 
@@ -106,7 +109,9 @@ def permanent_ids(session: Session) -> list[str]:
 
 
 def ids_with_level(session: Session, level: str) -> list[str]:
-    return list(session.scalars(select(Document.id).where(Document.signature_level == level).order_by(Document.id)))
+    return list(session.scalars(select(Document.id).where(Document.signature_level == level,
+                                                          Document.state != DocState.DISPOSED.value)
+                                .order_by(Document.id)))
 
 
 def delete_all(session: Session) -> int:

@@ -166,3 +166,19 @@ class HoldItem(Base):
 
     hold_id: Mapped[str] = mapped_column(String(64), ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True)
     doc_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class DossierRow(Base):
+    """A registered dossier (hồ sơ), derived from ``dossiers/<code>.json`` in S3. Its documents are the rows of
+    ``documents`` with its ``dossier_code``; counts and dates are derived from them at query time."""
+
+    __tablename__ = "dossiers"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    retention_class: Mapped[str] = mapped_column(String(32), default="")
+    access: Mapped[str] = mapped_column(String(16), default="")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[date | None] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dossier_json: Mapped[str] = mapped_column(Text)

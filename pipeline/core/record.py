@@ -129,6 +129,19 @@ class RetentionFacts(BaseModel):
     schedule: str = ""  # the schedule's version, for the audit of a schedule change
 
 
+class DisposalFacts(BaseModel):
+    """What is left of a destroyed document besides its metadata and events (the residual record): on whose
+    decision it went, when, and the checksums of the objects destroyed."""
+
+    proposal: str  # the disposal proposal it was listed in (P-…)
+    decision: str  # Quyết định số … approving the destruction
+    council: str = ""  # the appraisal council (Hội đồng xác định giá trị tài liệu)
+    approved_by: str = ""
+    executed_by: str = ""
+    executed_at: datetime
+    destroyed: dict[str, str] = Field(default_factory=dict)  # role -> sha256 of each object destroyed
+
+
 class Event(BaseModel):
     """One pipeline step and its outcome; tool versions make results reproducible."""
 
@@ -163,6 +176,7 @@ class DocumentRecord(BaseModel):
     archived_at: datetime | None = None
     retention: RetentionFacts = Field(default_factory=RetentionFacts)
     retain_until: date | None = None  # end of retention; None: permanent, or its trigger has not happened
+    disposal: DisposalFacts | None = None  # set on the residual record of a destroyed document
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

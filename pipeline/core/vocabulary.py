@@ -84,6 +84,7 @@ class DocState(StrEnum):
     FAILED = "failed"  # could not even be quarantined (e.g. storage down): the input stays where it was
     PENDING = "pending"  # submitted, not finished when the caller stopped waiting
     SKIPPED = "skipped"  # not a document (OS or office leftovers): left in the batch, with its reason
+    DISPOSED = "disposed"  # destroyed under an approved disposal: only its residual record remains
 
     @property
     def final(self) -> bool:

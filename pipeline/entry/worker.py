@@ -47,6 +47,7 @@ app.conf.update(
         "archive.process_document": {"queue": "ocr"},
         "archive.index_document": {"queue": "index"},
         "archive.renew_timestamps": {"queue": "renew"},  # the beat worker's own queue (no intake files)
+        "archive.extend_permanent_locks": {"queue": "renew"},
     },
 )
 _settings: Settings | None = None
@@ -99,6 +100,7 @@ configure()
 
 
 PROCESS, INDEX, RENEW = "archive.process_document", "archive.index_document", "archive.renew_timestamps"
+EXTEND = "archive.extend_permanent_locks"
 
 
 def message_key() -> str:
@@ -203,9 +205,25 @@ def renewal_message(within_days: int | None = None) -> dict[str, Any]:
     return sign_message(message_key(), RENEW, {"within_days": within_days})
 
 
+@app.task(bind=True, name=EXTEND, throws=(MessageRefused,))
+def extend_permanent_locks_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, int]:
+    """Periodic (Celery beat, weekly): lock every permanent record again for ``retention.permanent_lock_years``
+    from now, so the rolling horizon never runs out. One signed, empty message."""
+    from pipeline.app.retention import extend_permanent_locks
+
+    _verified(self, EXTEND, args, kwargs)
+    return extend_permanent_locks(context(), SYSTEM)
+
+
+def extension_message() -> dict[str, Any]:
+    return sign_message(message_key(), EXTEND, {})
+
+
 app.conf.beat_schedule = {
     "renew-document-timestamps": {"task": RENEW, "schedule": 24 * 3600.0,
                                   "args": (BeatLazyFunc(renewal_message),)},
+    "extend-permanent-locks": {"task": EXTEND, "schedule": 7 * 24 * 3600.0,
+                               "args": (BeatLazyFunc(extension_message),)},
 }
 
 

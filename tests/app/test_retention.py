@@ -242,3 +242,19 @@ def test_extend_relocks_permanent_records_and_never_shortens(home: Home, ingeste
     assert _lock(home, decision, "original/quyet-dinh-2010.pdf")[1] == after
     _, letter = _lock(home, ingested["cong-van-2025.pdf"])
     assert letter is not None and letter.date() == date(2035, 1, 2)  # not permanent: untouched
+
+
+def test_a_hold_by_search_and_flags_reapplied_after_a_half_done_hold(home: Home, ingested: dict[str, str]) -> None:
+    decision = ingested["quyet-dinh-2010.pdf"]
+    placed = json.loads(home.run("hold", "add", "--query", "quy chế lưu trữ", "--reason", "Thanh tra",
+                                 "--case", "TT-3", "--json").stdout)
+    assert placed["documents"] == [decision] and _held_flags(home, decision) == {True}
+    nothing = home.run("hold", "add", "--query", "xyzzy", "--reason", "r", "--case", "c")
+    assert nothing.returncode == 1 and ("no document to hold" in nothing.stderr or "no exact match" in nothing.stderr)
+    with home.context() as ctx:  # the storage went down half-way through a hold: its flags were not all set
+        ctx.store.set_legal_hold(decision, False)
+    assert _held_flags(home, decision) == {False}
+    counts = json.loads(home.run("hold", "reapply", "--json").stdout)
+    assert _held_flags(home, decision) == {True} and counts["held"] >= 1 and counts["versions"] > 0
+    with home.context() as ctx:
+        assert [e["action"] for e in ctx.catalog.query_audit(object_id="holds")] == ["hold.reapply"]

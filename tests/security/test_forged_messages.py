@@ -295,18 +295,29 @@ def test_worker_refuses_to_start_without_a_message_key(tmp_path: Path) -> None:
     assert line.startswith("archive: error: redis.message_key is not set: a worker verifies every task message")
 
 
-def test_beat_signs_the_renewal_when_it_sends_it(instance: Instance) -> None:
-    """The daily beat entry carries no frozen message: it is signed at each run and the worker accepts it."""
+def test_beat_signs_its_messages_when_it_sends_them(instance: Instance) -> None:
+    """The beat entries carry no frozen message: each is signed at each run and the worker accepts it. The
+    daily renewal of document timestamps; the weekly re-lock of permanent records (audited as the system)."""
     from celery.beat import ScheduleEntry, Scheduler
 
     from pipeline.entry import worker as tasks
 
     tasks.configure(instance.settings)
-    name = "renew-document-timestamps"
-    entry = ScheduleEntry(name=name, app=tasks.app, **tasks.app.conf.beat_schedule[name])
-    result = Scheduler(app=tasks.app, lazy=True).apply_async(entry, advance=False)
-    report = result.get(timeout=WAIT_S)
+    with instance.context() as ctx:
+        ctx.store.ensure_bucket()  # when this test runs alone
+    scheduler = Scheduler(app=tasks.app, lazy=True)
+    entries = {name: ScheduleEntry(name=name, app=tasks.app, **tasks.app.conf.beat_schedule[name])
+               for name in ("renew-document-timestamps", "extend-permanent-locks")}
+    report = scheduler.apply_async(entries["renew-document-timestamps"], advance=False).get(timeout=WAIT_S)
     assert set(report) == {"checked", "renewed", "failed"} and report["failed"] == {}
+    report = scheduler.apply_async(entries["extend-permanent-locks"], advance=False).get(timeout=WAIT_S)
+    assert set(report) == {"documents", "versions_extended"} and report["documents"] >= 0
+    with instance.context() as ctx:
+        events = [e for e in ctx.catalog.query_audit(object_id="permanent") if e["actor"] == "system"]
+    assert events and events[-1]["action"] == "retention.extend"
+    forged = sign_message("a-guessed-key", tasks.EXTEND, {})
+    reason = _refusal(instance, _attacker(instance.settings).send_task(tasks.EXTEND, args=[forged]).id)
+    assert reason.startswith("wrong signature")
 
 
 def test_a_forged_archived_result_is_not_believed(instance: Instance) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.entry.cli import admin, docs, find, ingest, retention, signing
+from pipeline.entry.cli import admin, disposal, docs, dossier, export, find, ingest, retention, signing
 from pipeline.entry.cli.common import STATE, CliError
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None,
@@ -52,6 +52,9 @@ app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")
 app.add_typer(retention.retention_app, name="retention")
 app.add_typer(retention.hold_app, name="hold")
+app.add_typer(export.export_app, name="export")
+app.add_typer(dossier.dossier_app, name="dossier")
+app.add_typer(disposal.disposal_app, name="disposal")
 
 
 def _load_plugins() -> None:

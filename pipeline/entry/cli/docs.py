@@ -52,6 +52,10 @@ def show(doc_id: Annotated[str, ID_ARG],
             ("signed", f"{record.signature.level} by {record.signature.signer_subject} at "
                        f"{record.signature.signed_at}" if record.signature.signed else "no"),
             ("source", f"{record.source.batch}/{record.source.path}"), ("archived", str(record.archived_at))]
+    if record.disposal is not None:
+        gone = record.disposal
+        rows.append(("DESTROYED", f"{gone.executed_at:%Y-%m-%d %H:%M} UTC by {gone.executed_by} under {gone.proposal}"
+                                  f" ({gone.decision}; council: {gone.council}): only this record remains"))
     for key, value in rows:
         table.add_row(key, escape(value))
     out.print(table)
@@ -103,13 +107,18 @@ def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID", help="A s
     if as_json:
         print_json(report)
     else:
-        states = {"valid": "[green]VALID[/]", "indeterminate": "[yellow]INDETERMINATE[/]"}
+        states = {"valid": "[green]VALID[/]", "indeterminate": "[yellow]INDETERMINATE[/]",
+                  "disposed": "[yellow]DISPOSED[/] (residual record intact)"}
         state = states.get(outcome, "[red]INVALID[/]")
         out.print(f"{state}  {escape(target)}")
         for key in ("level", "signer", "signed_at", "trusted", "trust_anchor", "intact", "covers_whole_document",
                     "timestamp_valid", "timestamp_at", "ltv", "revocation", "pdfa", "checksum", "seal", "artefacts"):
             if key in report:
                 out.print(f"  {key:10} {escape(str(report[key]))}")
+        if "disposed" in report:
+            facts = report["disposed"]
+            out.print(f"  destroyed  {escape(str(facts['executed_at']))} under {escape(facts['proposal'])} "
+                      f"({escape(facts['decision'])})")
         for problem in report.get("problems", []):
             out.print(f"  [red]problem[/]    {escape(problem)}")
     if outcome == "indeterminate":

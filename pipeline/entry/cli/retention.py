@@ -1,4 +1,4 @@
-"""`archive retention …` (the schedule in force, what is due) and `archive hold …` (legal holds)."""
+"""`archive retention …` (the schedule in force, what is due, recomputing it) and `archive hold …` (legal holds)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.table import Table
 from pipeline.core.hold import Hold
 from pipeline.entry.cli.common import date_option, out, print_json, session
 
-retention_app = typer.Typer(no_args_is_help=True, help="Retention: the schedule, what is due.")
+retention_app = typer.Typer(no_args_is_help=True, help="Retention: the schedule, what is due, recomputing it.")
 
 
 @retention_app.command("schedule")
@@ -68,6 +68,34 @@ def extend(as_json: Annotated[bool, typer.Option("--json", help="Print the count
               "locked longer")
 
 
+@retention_app.command("recompute")
+def recompute(dry_run: Annotated[bool, typer.Option("--dry-run", help="List the changes, write nothing.")] = False,
+              as_json: Annotated[bool, typer.Option("--json", help="Print the changes as JSON.")] = False) -> None:
+    """Recompute every document's class and retain-until date under the schedule in force (after a schedule
+    change): a new sealed metadata version and longer storage locks where it changed (locks never shorten)."""
+    from pipeline.app import reschedule
+
+    with session() as (ctx, actor):
+        report = reschedule.recompute(ctx, actor, dry_run)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    verb = "would change" if dry_run else "changed"
+    table = Table("id", "number", "class", "retained until", "storage lock",
+                  title=f"Schedule {report.schedule}: {report.checked} document(s) checked, {len(report.changes)} "
+                        f"{verb}" + (f", {len(report.failed)} failed" if report.failed else ""))
+    for c in report.changes:
+        old = "permanent" if c.old_permanent else str(c.old_retain_until or "(dossier open)")
+        new = "permanent" if c.new_permanent else str(c.new_retain_until or "(dossier open)")
+        lock = f"{c.storage_lock} until {c.lock_until:%Y-%m-%d}" if c.lock_until else c.storage_lock
+        table.add_row(c.id[:12], escape(c.doc_number), f"{c.old_class} → {c.new_class}", f"{old} → {new}", lock)
+    out.print(table)
+    for doc_id, why in report.failed.items():
+        out.print(f"{doc_id[:12]}: {escape(why)}")
+    if report.lock_kept:
+        out.print(f"{report.lock_kept} document(s) keep their longer storage lock: storage locks only lengthen")
+
+
 hold_app = typer.Typer(no_args_is_help=True, help="Legal holds: documents that must not be destroyed.")
 
 
@@ -122,3 +150,17 @@ def hold_list(include_released: Annotated[bool, typer.Option("--all", help="Also
         table.add_row(h.id, escape(h.title), escape(h.case_ref), str(len(h.documents)), f"{h.created_at:%Y-%m-%d}",
                       f"{h.released_at:%Y-%m-%d}" if h.released_at else "")
     out.print(table)
+
+
+@hold_app.command("reapply")
+def hold_reapply(as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False) -> None:
+    """Set the storage's hold flags again from the hold records (after a hold or release failed half-way)."""
+    from pipeline.app import holds
+
+    with session() as (ctx, actor):
+        counts = holds.reapply(ctx, actor)
+    if as_json:
+        print_json(counts)
+        return
+    out.print(f"{counts['held']} held and {counts['released']} released document(s): {counts['versions']} stored "
+              "version(s) flagged again")

@@ -1,0 +1,216 @@
+"""Issue 11, approved disposal on the real S3 server: due documents are proposed, approved with a decision and
+the appraisal council, then destroyed — every stored version of their content deleted (the storage allows it
+because their retention has ended), the index forgets them, a sealed residual record stays — and a signed
+PDF/A disposal record that `archive verify` accepts lists them. Held, permanent, not-yet-due, still-locked
+and above-clearance documents are never destroyed. Old issue dates (2010) make documents due now; the storage
+clock is never mocked; ``retention.safety_days`` is 0, so documents already past retention are not locked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.core.settings import Settings, load_settings, update_config
+from tests.app.conftest import HEADER, Home, build_home
+
+ROWS = {  # file → (number, doc_type, issued, title, classification)
+    "moi-hop-2010.pdf": ("11/GM-VP", "Giấy mời", "2010-01-05", "Mời họp giao ban quý một", "public"),
+    "moi-tap-huan-2010.pdf": ("12/GM-VP", "Giấy mời", "2010-02-10", "Mời dự tập huấn văn thư", "public"),
+    "moi-mat-2011.pdf": ("13/GM-VP", "Giấy mời", "2011-03-01", "Mời họp bàn phương án bảo vệ", "mat"),
+    "quyet-dinh-2010.pdf": ("14/QĐ-VP", "Quyết định", "2010-03-01", "Ban hành quy chế lưu trữ", "public"),
+    "cong-van-2025.pdf": ("15/VP", "Công văn", "2025-01-01", "Hướng dẫn lập hồ sơ điện tử", "public"),
+}
+DECISION = "Quyết định số 07/QĐ-VP ngày 20/11/2026 về việc hủy tài liệu hết giá trị"
+COUNCIL = "Nguyễn Văn An (Chủ tịch); Trần Thị Bình; Lê Văn Cường"
+
+
+def _make_batch(root: Path, rows: dict[str, tuple[str, str, str, str, str]]) -> Path:
+    from pipeline.devtools.samples.pdfs import make_born_digital_pdf
+
+    lines = [HEADER.strip()]
+    for name, (number, doc_type, issued, title, level) in rows.items():
+        make_born_digital_pdf([f"{doc_type} số {number}: {title}."], root / name, title=title)
+        lines.append(f"{name},{number},{doc_type},{title},Văn phòng,{issued},,Văn phòng,{level},")
+    (root / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def _ingest(home: Home, batch: Path) -> dict[str, str]:
+    from pipeline.app.batches import ingest_batch
+    from pipeline.app.users import resolve_actor
+
+    with home.context() as ctx:
+        report = ingest_batch(ctx, resolve_actor(ctx, None), batch, executor="local")
+    assert report.ok, report.to_dict()
+    return {d.source: d.id for d in report.documents}
+
+
+@pytest.fixture(scope="module")
+def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    with build_home(s3_server, tmp_path_factory.mktemp("disposal-home"), "disposal") as made:
+        update_config(made.settings.home, {"retention.safety_days": 0})  # tests only: past retention, no lock
+        made.settings = load_settings(made.settings.home, environ={})
+        yield made
+
+
+@pytest.fixture(scope="module")
+def ids(home: Home, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    found = _ingest(home, _make_batch(tmp_path_factory.mktemp("disposal-batch") / "lo-huy", ROWS))
+    assert home.run("user", "add", "luutru", "--role", "records-officer", "--clearance", "internal").returncode == 0
+    assert home.run("user", "add", "nhanvien", "--role", "staff", "--clearance", "internal").returncode == 0
+    return found
+
+
+def _json(home: Home, *args: str, user: str = "luutru") -> Any:
+    done = home.run(*args, "--json", user=user)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def executed(home: Home, ids: dict[str, str]) -> dict[str, Any]:
+    """Proposed from the due list, approved, one document held after the approval, executed."""
+    proposal = _json(home, "disposal", "propose", "--from-due", "--note", "Rà soát năm 2026")
+    early = home.run("disposal", "execute", proposal["id"], user="luutru")
+    refused = home.run("disposal", "approve", proposal["id"], "--decision", DECISION, "--council", COUNCIL,
+                       user="nhanvien")
+    approved = _json(home, "disposal", "approve", proposal["id"], "--decision", DECISION, "--council", COUNCIL)
+    held = home.run("hold", "add", ids["moi-tap-huan-2010.pdf"][:12], "--reason", "Thanh tra", "--case", "TT-9")
+    assert held.returncode == 0, held.stderr
+    done = _json(home, "disposal", "execute", proposal["id"])
+    return {"proposal": proposal, "early": early, "refused": refused, "approved": approved, "done": done}
+
+
+def test_the_proposal_lists_only_due_documents_within_clearance(executed: dict[str, Any],
+                                                                 ids: dict[str, str]) -> None:
+    items = {i["id"]: i for i in executed["proposal"]["items"]}
+    assert set(items) == {ids["moi-hop-2010.pdf"], ids["moi-tap-huan-2010.pdf"]}  # not the Mật one: unseen
+    first = items[ids["moi-hop-2010.pdf"]]
+    assert (first["retention_class"], first["retain_until"], first["action"]) == ("1.7", "2015-01-05", "destroy")
+    assert "hết thời hạn bảo quản" in first["reason"] and len(first["sha256"]) == 64
+    assert executed["proposal"]["state"] == "pending"
+
+
+def test_nothing_is_destroyed_without_an_approval_by_a_records_officer(executed: dict[str, Any]) -> None:
+    assert executed["early"].returncode == 1 and "approve it first" in executed["early"].stderr
+    assert executed["refused"].returncode == 1 and "records-officer" in executed["refused"].stderr
+    approved = executed["approved"]
+    assert (approved["state"], approved["decision"], approved["approved_by"]) == ("approved", DECISION, "luutru")
+
+
+def test_permanent_not_yet_due_and_held_documents_are_never_proposed(home: Home, ids: dict[str, str],
+                                                                     executed: dict[str, Any]) -> None:
+    for name, why in (("quyet-dinh-2010.pdf", "permanent record"), ("cong-van-2025.pdf", "retained until 2035"),
+                      ("moi-tap-huan-2010.pdf", "on legal hold")):
+        refused = home.run("disposal", "propose", ids[name][:12], user="luutru")
+        assert refused.returncode == 1 and why in refused.stderr, (name, refused.stderr)
+
+
+def test_execution_destroys_the_content_and_skips_what_was_held_after_approval(
+        home: Home, ids: dict[str, str], executed: dict[str, Any]) -> None:
+    done = executed["done"]
+    outcomes = {i["id"]: (i["outcome"], i["outcome_reason"]) for i in done["items"]}
+    assert done["state"] == "executed" and len(done["disposal_records"]) == 1
+    assert outcomes[ids["moi-hop-2010.pdf"]][0] == "destroyed"
+    assert outcomes[ids["moi-tap-huan-2010.pdf"]] == ("skipped", "put on legal hold after the approval: kept")
+    with home.context() as ctx:
+        client, bucket = ctx.store.client, ctx.store.bucket
+        gone = [(o.object_name, o.is_delete_marker) for o in client.list_objects(
+            bucket, prefix=f"documents/{ids['moi-hop-2010.pdf']}/", recursive=True, include_version=True)]
+        kept = [o.object_name for o in client.list_objects(
+            bucket, prefix=f"documents/{ids['moi-tap-huan-2010.pdf']}/", recursive=True)]
+        residual = ctx.store.get_record(ids["moi-hop-2010.pdf"])
+    assert gone == [(f"documents/{ids['moi-hop-2010.pdf']}/metadata.json", False)]  # one version: the residual
+    assert any(k.endswith("archive.pdf") for k in kept)
+    assert residual.disposal is not None and residual.disposal.decision == DECISION
+    assert residual.artefacts == {} and "archive.pdf" in residual.disposal.destroyed
+    assert residual.metadata.title == ROWS["moi-hop-2010.pdf"][3]  # the metadata stays
+
+
+def test_a_destroyed_document_is_gone_from_search_and_downloads_but_its_record_verifies(
+        home: Home, ids: dict[str, str], executed: dict[str, Any], tmp_path: Path) -> None:
+    doc = ids["moi-hop-2010.pdf"]
+    hits = _json(home, "search", "giao ban quý một", user="nhanvien")
+    assert doc not in {h["id"] for h in hits["hits"]}
+    get = home.run("get", doc[:12], "-o", str(tmp_path / "x.pdf"), user="nhanvien")
+    assert get.returncode == 1 and "was destroyed" in get.stderr and not (tmp_path / "x.pdf").exists()
+    show = home.run("show", doc[:12], user="nhanvien")
+    assert show.returncode == 0 and "DESTROYED" in show.stdout
+    verified = home.run("verify", doc[:12])
+    assert verified.returncode == 0 and "DISPOSED" in verified.stdout, verified.stdout + verified.stderr
+    assert doc not in {d["id"] for d in _json(home, "retention", "due")}
+    again = _ingest(home, _make_batch(tmp_path / "lai", {"moi-hop-2010.pdf": ROWS["moi-hop-2010.pdf"]}))
+    assert again == {"moi-hop-2010.pdf": doc}
+    with home.context() as ctx:
+        assert ctx.store.get_record(doc).disposal is not None  # not archived again
+
+
+def test_the_signed_disposal_record_lists_what_was_destroyed_and_verifies(
+        home: Home, ids: dict[str, str], executed: dict[str, Any]) -> None:
+    (record_id,) = executed["done"]["disposal_records"]
+    verified = home.run("verify", record_id[:12])
+    assert verified.returncode == 0 and "VALID" in verified.stdout, verified.stdout + verified.stderr
+    shown = _json(home, "show", record_id[:12])
+    text = " ".join(shown["page_texts"])
+    destroyed = ids["moi-hop-2010.pdf"]
+    item = next(i for i in executed["done"]["items"] if i["id"] == destroyed)
+    assert destroyed in text.replace(" ", "") and item["sha256"] in text.replace(" ", "")
+    assert "11/GM-VP" in text and DECISION.split(" về")[0] in text
+    assert ids["moi-tap-huan-2010.pdf"] not in text.replace(" ", "")  # skipped: not listed
+    assert shown["pdfa"] == "2B" and shown["signature"]["signed"]
+    assert shown["retention"]["permanent"] and shown["retention"]["class_code"] == "HUY"
+
+
+def test_every_step_is_audited_and_the_trail_still_verifies(home: Home, executed: dict[str, Any],
+                                                             ids: dict[str, str]) -> None:
+    pid = executed["proposal"]["id"]
+    actions = [e["action"] for e in _json(home, "audit", "list", "--object", pid, user="")]
+    assert actions == ["disposal.propose", "disposal.approve", "disposal.execute"]
+    destroyed = _json(home, "audit", "list", "--object", ids["moi-hop-2010.pdf"], user="")
+    assert "disposal.destroy" in [e["action"] for e in destroyed]
+    assert home.run("audit", "verify").returncode == 0
+
+
+def test_a_document_the_storage_still_locks_is_left_whole_and_the_proposal_fails(home: Home,
+                                                                                 tmp_path: Path) -> None:
+    update_config(home.settings.home, {"retention.safety_days": 1})  # locked one day although past retention
+    try:
+        locked = _ingest(home, _make_batch(tmp_path / "khoa", {
+            "moi-khoa-2010.pdf": ("16/GM-VP", "Giấy mời", "2010-06-01", "Mời họp sơ kết", "public")}))
+    finally:
+        update_config(home.settings.home, {"retention.safety_days": 0})
+    doc = locked["moi-khoa-2010.pdf"]
+    proposal = _json(home, "disposal", "propose", doc[:12])
+    _json(home, "disposal", "approve", proposal["id"], "--decision", DECISION, "--council", COUNCIL)
+    failed = home.run("disposal", "execute", proposal["id"], "--json", user="luutru")
+    assert failed.returncode == 1
+    result = json.loads(failed.stdout)
+    (item,) = result["items"]
+    assert result["state"] == "failed" and item["outcome"] == "failed" and "locked by the storage" in \
+        item["outcome_reason"] and not result["disposal_records"]
+    with home.context() as ctx:
+        assert ctx.store.get_record(doc).disposal is None and ctx.store.verify_fixity(doc) == []
+
+
+def test_a_proposal_with_documents_above_your_clearance_is_not_yours(home: Home, ids: dict[str, str],
+                                                                      executed: dict[str, Any]) -> None:
+    secret = _json(home, "disposal", "propose", ids["moi-mat-2011.pdf"][:12], user="")
+    assert [i["id"] for i in secret["items"]] == [ids["moi-mat-2011.pdf"]]
+    shown = home.run("disposal", "show", secret["id"], user="luutru")
+    assert shown.returncode == 1 and f"no disposal proposal {secret['id']}" in shown.stderr
+    assert secret["id"] not in {p["id"] for p in _json(home, "disposal", "list")}
+
+
+def test_the_residual_record_survives_a_rebuild_from_storage(home: Home, ids: dict[str, str],
+                                                              executed: dict[str, Any]) -> None:
+    assert home.run("reindex").returncode == 0
+    doc = ids["moi-hop-2010.pdf"]
+    with home.context() as ctx:
+        (row,) = [r for r in ctx.catalog.list_documents(5) if r.id == doc]
+        assert row.state.value == "disposed"
+    hits = _json(home, "search", "giao ban quý một", user="nhanvien")
+    assert doc not in {h["id"] for h in hits["hits"]}
