@@ -86,6 +86,7 @@ class PageStore:
         if self._db is None:
             self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA secure_delete=ON")  # a destroyed document's text is overwritten, not freed
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS pages (doc TEXT, no INTEGER, text BLOB, PRIMARY KEY (doc, no))"
             )
@@ -101,8 +102,11 @@ class PageStore:
                 )
 
     def delete(self, doc_id: str) -> None:
+        """Remove a document's pages; with secure_delete and a truncating checkpoint, no copy of the text stays
+        in the file's free pages or the write-ahead log (disposal destroys content)."""
         with self.db:
             self.db.execute("DELETE FROM pages WHERE doc = ?", (doc_id,))
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def get(self, doc_id: str) -> list[str]:
         rows = self.db.execute("SELECT text FROM pages WHERE doc = ? ORDER BY no", (doc_id,)).fetchall()

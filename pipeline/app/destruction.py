@@ -7,13 +7,14 @@ is deleted, and the seal is only written when it is not the one in force."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
 
 from pipeline.app.audit import SEAL_PREVIOUS
 from pipeline.app.context import Context
-from pipeline.app.renewal import sealed_hash
-from pipeline.archive.store import metadata_sha256
+from pipeline.archive import layout
+from pipeline.archive.errors import ArchiveError
 from pipeline.core.actor import Actor
 from pipeline.core.disposal import Proposal
 from pipeline.core.record import DisposalFacts, DocumentRecord, Event
@@ -37,27 +38,38 @@ def residual_of(record: DocumentRecord, proposal: Proposal, actor: Actor, now: d
     return residual
 
 
-def destroy(ctx: Context, actor: Actor, proposal: Proposal, record: DocumentRecord) -> DocumentRecord:
-    """Destroy ``record``'s content (raises disposal.StillLocked while the storage protects it, deleting
-    nothing) and return its residual record."""
-    last = ctx.catalog.last_audit_event()
-    chain, seals = ctx.audit.latest_seals(int(last["seq"]) if last else None, record.id)
-    previous = sealed_hash((chain, seals), record.id)  # refuses a document whose seal is broken or forged
-    stored = ctx.store.get_record(record.id)  # storage's own record: a residual there means a re-run
+def destroy(ctx: Context, actor: Actor, proposal: Proposal, stored: DocumentRecord, in_force: str
+            ) -> DocumentRecord:
+    """Destroy the document ``stored`` (storage's own record) whose seal in force is ``in_force``: raises
+    disposal.StillLocked while the storage protects it (deleting nothing), ArchiveError when its stored
+    metadata.json is not the sealed one (never destroyed: a tampered record must not get a valid seal), and
+    Held when a hold was placed meanwhile. Returns the residual record."""
+    doc_id = stored.id
+    if stored.disposal is None:
+        actual = hashlib.sha256(ctx.store.get_bytes(layout.metadata_key(doc_id))).hexdigest()
+        if actual != in_force:
+            raise ArchiveError(f"metadata.json of {doc_id} (SHA-256 {actual}) is not the sealed one ({in_force}): "
+                               "not destroyed; verify it")
+    elif stored.disposal.proposal != proposal.id:
+        raise ArchiveError(f"{doc_id} was destroyed under {stored.disposal.proposal}, not {proposal.id}")
+    if ctx.catalog.held_documents([doc_id]):  # the last look before anything is deleted
+        raise Held(f"{doc_id} was put on legal hold: kept")
     residual = residual_of(stored, proposal, actor, datetime.now(UTC))
-    deleted = ctx.store.destroy_document(residual)
-    residual_hash = metadata_sha256(residual)
-    if residual_hash != previous:
-        ctx.audit.record(actor.name, "disposal.destroy", record.id, "ok",
+    deleted, kept_sha = ctx.store.destroy_document(residual)
+    if kept_sha != in_force:  # a re-run whose residual was sealed already writes no second seal
+        ctx.audit.record(actor.name, "disposal.destroy", doc_id, "ok",
                          {"proposal": proposal.id, "decision": proposal.decision, "versions_deleted": deleted,
                           "destroyed": residual.disposal.destroyed if residual.disposal else {},
-                          "metadata_sha256": residual_hash, SEAL_PREVIOUS: previous})
+                          "metadata_sha256": kept_sha, SEAL_PREVIOUS: in_force})
     index = ctx.open_index()
     try:
-        index.delete(record.id)
+        index.delete(doc_id)
     finally:
         index.close()
-    ctx.catalog.upsert_document(residual)
-    log.info("destroyed %s (%d versions) under %s", record.id, deleted, proposal.id,
-             extra={"doc_id": record.id})
+    ctx.catalog.upsert_document(ctx.store.get_record(doc_id))  # the residual as stored
+    log.info("destroyed %s (%d versions) under %s", doc_id, deleted, proposal.id, extra={"doc_id": doc_id})
     return residual
+
+
+class Held(Exception):
+    """The document was put on hold after the approval."""

@@ -90,7 +90,7 @@ def render(ctx: Context, proposal: Proposal, items: list[ProposalItem], executed
         for n, item in enumerate(items, start=1):
             issued = f"{item.issued_date:%d/%m/%Y}" if item.issued_date else ""
             table.row([str(n), item.doc_number, issued, nfc(item.title), _period(item), item.dossier_code,
-                       str(item.page_count), f"{item.id}\n{item.sha256}"])
+                       str(item.page_count), f"{item.id}\n{item.destroyed_sha256 or item.sha256}"])
     pdf.ln(4)
     pdf.set_font("VN", size=9)
     pdf.multi_cell(0, 5, "Nội dung các tài liệu trên đã bị xóa khỏi kho lưu trữ; hồ sơ còn lại (siêu dữ liệu và lịch "

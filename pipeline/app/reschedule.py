@@ -167,7 +167,7 @@ class Recomputation:
     def _apply(self, doc_id: str, closings: dict[str, date]) -> RetentionChange | None:
         """New sealed metadata.json, longer locks, catalog row for one document; None when storage's record
         already says so (the catalog was behind: it is refreshed)."""
-        ctx, started = self.ctx, datetime.now(UTC)
+        ctx = self.ctx
         if self._seals is None:
             last = ctx.catalog.last_audit_event()
             self._seals = ctx.audit.latest_seals(int(last["seq"]) if last else None)
@@ -177,30 +177,38 @@ class Recomputation:
         if _same(stored, facts, until):
             ctx.catalog.upsert_document(stored)
             return None
-        change = _change(stored, facts, until)
-        updated = stored.model_copy(deep=True)
-        updated.retention, updated.retain_until = facts, until
-        updated.events.append(Event(stage="retention", started_at=started, finished_at=datetime.now(UTC),
-                                    detail={**change.detail(), "reason": self.reason,
-                                            "schedule": self.schedule.version}))
-        before = ctx.store.put_metadata_version(updated, expected)
-        if ctx.catalog.held_documents([doc_id]):  # the new version is held like the others
-            ctx.store.set_legal_hold(doc_id, True)
-        wanted = ctx.store.retention.retention_for(updated, layout.ARCHIVE_PDF)
-        after = wanted.retain_until_date if wanted is not None else None
-        versions = ctx.store.extend_lock(updated)  # lengthens only: never shortens a lock
-        if before is not None and (after is None or after < before):
-            change.storage_lock, change.lock_until = KEPT, before
-        else:
-            change.storage_lock, change.lock_until = (EXTENDED if versions else UNCHANGED), after
-        # Seal first (S3 is the record; the catalog is derived and rebuilt from S3 if this fails later).
-        ctx.audit.record(self.actor.name, CHANGE, doc_id, "ok", {
-            **change.detail(), "reason": self.reason, "schedule": self.schedule.version,
-            "storage_lock": change.storage_lock, "lock_until": change.lock_until.isoformat() if change.lock_until
-            else None, "versions_extended": versions, "metadata_sha256": metadata_sha256(updated),
-            SEAL_PREVIOUS: expected})
-        ctx.catalog.upsert_document(updated)
-        return change
+        return commit_retention(ctx, self.actor, stored, facts, until, expected,
+                                {"reason": self.reason, "schedule": self.schedule.version})
+
+
+def commit_retention(ctx: Context, actor: Actor, stored: DocumentRecord, facts: RetentionFacts,
+                     until: date | None, expected: str, detail: dict[str, Any]) -> RetentionChange:
+    """Write ``stored`` with its new retention as a new metadata.json over the sealed version ``expected``,
+    lengthen its storage locks (never shorten), seal it (``retention.change``) and update the catalog."""
+    started = datetime.now(UTC)
+    doc_id = stored.id
+    change = _change(stored, facts, until)
+    updated = stored.model_copy(deep=True)
+    updated.retention, updated.retain_until = facts, until
+    updated.events.append(Event(stage="retention", started_at=started, finished_at=datetime.now(UTC),
+                                detail={**change.detail(), **detail}))
+    before = ctx.store.put_metadata_version(updated, expected)
+    if ctx.catalog.held_documents([doc_id]):  # the new version is held like the others
+        ctx.store.set_legal_hold(doc_id, True)
+    wanted = ctx.store.retention.retention_for(updated, layout.ARCHIVE_PDF)
+    after = wanted.retain_until_date if wanted is not None else None
+    versions = ctx.store.extend_lock(updated)  # lengthens only: never shortens a lock
+    if before is not None and (after is None or after < before):
+        change.storage_lock, change.lock_until = KEPT, before
+    else:
+        change.storage_lock, change.lock_until = (EXTENDED if versions else UNCHANGED), after
+    # Seal first (S3 is the record; the catalog is derived and rebuilt from S3 if this fails later).
+    ctx.audit.record(actor.name, CHANGE, doc_id, "ok", {
+        **change.detail(), **detail, "storage_lock": change.storage_lock,
+        "lock_until": change.lock_until.isoformat() if change.lock_until else None, "versions_extended": versions,
+        "metadata_sha256": metadata_sha256(updated), SEAL_PREVIOUS: expected})
+    ctx.catalog.upsert_document(updated)
+    return change
 
 
 def _change(record: DocumentRecord, facts: RetentionFacts, until: date | None) -> RetentionChange:

@@ -52,6 +52,13 @@ def retention_facts(record: DocumentRecord, schedule: Schedule, dossier_closed: 
                            trigger=cls.trigger.value, trigger_date=start, action=cls.action.value,
                            schedule=schedule.version)
     until = None if cls.permanent or start is None else schedule.retain_until(cls, start)
+    review = record.retention.review
+    if review is not None:  # a review decision only ever keeps a document longer than the schedule
+        facts.review = review
+        if review.permanent:
+            facts.permanent, until = True, None
+        elif until is not None and review.keep_until is not None:
+            until = max(until, review.keep_until)
     return facts, until
 
 

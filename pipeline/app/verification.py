@@ -104,6 +104,10 @@ def _verify_residual(ctx: Context, actor: Actor, residual: DocumentRecord, seal:
     """A destroyed document: only its residual record remains, checked against its seal (the disposal's)."""
     facts = residual.disposal
     assert facts is not None
+    left = [key for key, latest in ctx.store.stored_versions(residual.id)
+            if key != layout.metadata_key(residual.id) or not latest]
+    if left:
+        problems = [*problems, f"content left in storage after its destruction: {', '.join(sorted(set(left))[:5])}"]
     report: dict[str, Any] = {"id": residual.id, "valid": not problems, "disposed": facts.model_dump(mode="json"),
                               **seal}
     if problems:

@@ -8,30 +8,42 @@ refuse anyway (COMPLIANCE); the check turns that into one clear reason."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import logging
 import re
 from datetime import UTC, datetime
 
 from minio import Minio
 from minio.error import S3Error
-from minio.retention import Retention
 
 from pipeline.archive import layout
-from pipeline.archive.client import iter_object, s3_errors
+from pipeline.archive.client import (
+    is_missing,
+    is_precondition_failed,
+    iter_object,
+    lock_headers,
+    put_bytes_if_absent,
+    s3_errors,
+)
 from pipeline.archive.errors import ArchiveError
-from pipeline.archive.locks import document_versions
-from pipeline.archive.retention import RetentionPolicy
+from pipeline.archive.locks import NO_LOCK_CODES, current_lock, document_versions
+from pipeline.archive.retention import PROOF, RetentionPolicy
 from pipeline.core.disposal import Proposal
 from pipeline.core.record import DocumentRecord
 
 DISPOSALS = "disposals"
-ROLE = "disposal"
+log = logging.getLogger("archive.disposal")
 _PROPOSAL_ID = re.compile(r"^P-\d{8}-[0-9a-f]{8}$")
-NO_LOCK_CODES = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError", "NoSuchObjectLegalHold"}
 
 
 class StillLocked(ArchiveError):
     """A version of the document is still under retention or legal hold: nothing was deleted."""
+
+
+class RunClaimed(ArchiveError):
+    """Another execution of the proposal claimed this run first."""
 
 
 def proposal_key(proposal_id: str) -> str:
@@ -44,24 +56,63 @@ def put_proposal(client: Minio, bucket: str, proposal: Proposal, retention: Rete
     data = proposal.model_dump_json(indent=2).encode("utf-8")
     with s3_errors(f"writing disposal proposal {proposal.id}"):
         client.put_object(bucket, proposal_key(proposal.id), io.BytesIO(data), len(data),
-                          content_type="application/json", retention=retention.retention_for(None, ROLE))
+                          content_type="application/json", retention=retention.retention_for(None, PROOF))
+
+
+def get_proposal(client: Minio, bucket: str, proposal_id: str) -> Proposal | None:
+    """The proposal stored under its own id's key (None when there is none)."""
+    try:
+        key = proposal_key(proposal_id)
+    except ValueError:
+        return None
+    try:
+        with s3_errors(f"reading disposal proposal {proposal_id}"):
+            found = Proposal.model_validate_json(b"".join(iter_object(client, bucket, key)))
+    except ArchiveError as exc:
+        if isinstance(exc.__cause__, S3Error) and is_missing(exc.__cause__):
+            return None
+        raise
+    except ValueError as exc:
+        raise ArchiveError(f"disposal proposal {proposal_id} is unreadable: {exc}") from exc
+    if found.id != proposal_id:
+        raise ArchiveError(f"{key} holds proposal {found.id!r}: refused")
+    return found
 
 
 def read_proposals(client: Minio, bucket: str) -> list[Proposal]:
+    """Every readable proposal; an unreadable file is logged and left out, never fatal for the others."""
     found = []
     with s3_errors("listing disposal proposals"):
         for obj in client.list_objects(bucket, prefix=f"{DISPOSALS}/"):
-            if obj.object_name and obj.object_name.endswith(".json"):
-                found.append(Proposal.model_validate_json(b"".join(iter_object(client, bucket, obj.object_name))))
+            name = obj.object_name or ""
+            if not name.endswith(".json"):
+                continue
+            try:
+                proposal = Proposal.model_validate_json(b"".join(iter_object(client, bucket, name)))
+            except ValueError as exc:
+                log.warning("unreadable disposal proposal %s: %s", name, exc)
+                continue
+            if proposal_key(proposal.id) == name:
+                found.append(proposal)
+            else:
+                log.warning("%s holds proposal %r: left out", name, proposal.id)
     return sorted(found, key=lambda p: (p.created_at, p.id))
 
 
-def _lock_of(client: Minio, bucket: str, key: str, version_id: str | None) -> Retention | None:
+def claim_run(client: Minio, bucket: str, proposal_id: str, run: int, actor: str,
+              retention: RetentionPolicy) -> None:
+    """Claim execution ``run`` of the proposal (put-if-absent ``disposals/<id>/run-<n>.json``): of two
+    executions started at once exactly one goes on; the other gets RunClaimed."""
+    key = f"{DISPOSALS}/{proposal_id}/run-{run:04d}.json"
+    data = json.dumps({"proposal": proposal_id, "run": run, "actor": actor, "at": datetime.now(UTC).isoformat()})
     try:
-        return client.get_object_retention(bucket, key, version_id)
-    except S3Error as exc:
-        if exc.code in NO_LOCK_CODES:
-            return None
+        with s3_errors(f"claiming execution {run} of {proposal_id}"):
+            put_bytes_if_absent(client, bucket, key, data.encode("utf-8"), "application/json",
+                                lock_headers(retention.retention_for(None, PROOF), False))
+    except ArchiveError as exc:
+        if isinstance(exc.__cause__, S3Error) and is_precondition_failed(exc.__cause__):
+            raise RunClaimed(f"proposal {proposal_id} is being executed by another run (run {run} is taken): "
+                             "wait for it, then show the proposal") from None
         raise
 
 
@@ -77,7 +128,7 @@ def _legal_hold_of(client: Minio, bucket: str, key: str, version_id: str | None)
 def _check_unlocked(client: Minio, bucket: str, versions: list[tuple[str, str | None]]) -> None:
     now = datetime.now(UTC)
     for key, version_id in versions:
-        lock = _lock_of(client, bucket, key, version_id)
+        lock = current_lock(client, bucket, key, version_id)
         if lock is not None and lock.retain_until_date is not None and lock.retain_until_date > now:
             raise StillLocked(f"{key} is locked by the storage until {lock.retain_until_date:%Y-%m-%d %H:%M} UTC "
                               f"({lock.mode}): nothing was deleted")
@@ -86,16 +137,19 @@ def _check_unlocked(client: Minio, bucket: str, versions: list[tuple[str, str | 
 
 
 def destroy_document(client: Minio, bucket: str, residual: DocumentRecord, residual_json: bytes,
-                     retention: RetentionPolicy) -> int:
+                     retention: RetentionPolicy) -> tuple[int, str]:
     """Write ``residual`` as the new metadata.json (unless the current one already is a residual record: a
     re-run after a crash), then delete every other version of every object of the document. Returns how many
-    versions were deleted. Raises StillLocked (nothing deleted) while any version is locked or held."""
+    versions were deleted and the SHA-256 of the residual bytes kept. Raises StillLocked (nothing deleted)
+    while any version is locked or held, and ArchiveError when anything but the residual is left."""
     doc_id = residual.id
     meta_key = layout.metadata_key(doc_id)
     with s3_errors(f"destroying the content of {doc_id}"):
-        current = DocumentRecord.from_json(b"".join(iter_object(client, bucket, meta_key)))
         stat = client.stat_object(bucket, meta_key)
+        current_bytes = b"".join(iter_object(client, bucket, meta_key, stat.version_id))
+        current = DocumentRecord.from_json(current_bytes)
         keep = stat.version_id if current.disposal is not None else None
+        kept_sha = hashlib.sha256(current_bytes).hexdigest() if keep else hashlib.sha256(residual_json).hexdigest()
         versions = [(o.object_name, o.version_id) for o in document_versions(client, bucket, doc_id)
                     if o.object_name is not None and not (o.object_name == meta_key and o.version_id == keep)]
         _check_unlocked(client, bucket, versions)
@@ -106,8 +160,11 @@ def destroy_document(client: Minio, bucket: str, residual: DocumentRecord, resid
             keep = written.version_id
         deleted = 0
         for key, version_id in versions:
-            if key == meta_key and version_id == keep:
-                continue
             client.remove_object(bucket, key, version_id=version_id)
             deleted += 1
-    return deleted
+        left = [f"{o.object_name}@{o.version_id}" for o in client.list_objects(
+            bucket, prefix=layout.document_prefix(doc_id), recursive=True, include_version=True)
+            if not (o.object_name == meta_key and o.version_id == keep)]
+    if left:
+        raise ArchiveError(f"content of {doc_id} left behind after deletion: {', '.join(left[:5])}")
+    return deleted, kept_sha

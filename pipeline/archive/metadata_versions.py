@@ -1,5 +1,5 @@
 """A new version of a committed document's ``metadata.json`` alone (its retention recomputed after a schedule
-change or the closing of its dossier: :mod:`pipeline.app.reschedule`), and reading an object's lock.
+change or the closing of its dossier: :mod:`pipeline.app.reschedule`).
 
 The new version is written only over the version the caller's seal names, and it is locked at least as long
 as the version it follows: a document's locks only lengthen, whatever the new retain-until date says (the
@@ -12,24 +12,12 @@ import io
 from datetime import datetime
 
 from minio import Minio
-from minio.error import S3Error
 from minio.retention import Retention
 
 from pipeline.archive import layout
 from pipeline.archive.client import iter_object, s3_errors
 from pipeline.archive.errors import ArchiveError
-
-NO_LOCK_CODES = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
-
-
-def object_lock(client: Minio, bucket: str, key: str, version_id: str | None = None) -> Retention | None:
-    """The Object Lock retention of one version (the current one by default), or None when it has none."""
-    try:
-        return client.get_object_retention(bucket, key, version_id)
-    except S3Error as exc:
-        if exc.code in NO_LOCK_CODES:
-            return None
-        raise
+from pipeline.archive.locks import current_lock
 
 
 def put_metadata_version(client: Minio, bucket: str, doc_id: str, data: bytes, expected_sha256: str,
@@ -44,7 +32,7 @@ def put_metadata_version(client: Minio, bucket: str, doc_id: str, data: bytes, e
         if actual != expected_sha256:
             raise ArchiveError(f"metadata.json of {doc_id} (SHA-256 {actual}) does not match its seal "
                                f"{expected_sha256}: not rewritten")
-        before = object_lock(client, bucket, key, version)
+        before = current_lock(client, bucket, key, version)
         previous = before.retain_until_date if before is not None else None
         lock = wanted
         if before is not None and previous is not None and (wanted is None or wanted.retain_until_date < previous):

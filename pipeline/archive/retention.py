@@ -34,6 +34,7 @@ from pipeline.core.settings import RetentionSettings, S3Settings
 QUARANTINE = "quarantine"  # a quarantined input, byte for byte
 QUARANTINE_REASON = "quarantine/reason.json"  # its reason
 AUDIT = "audit"  # an audit trail segment
+PROOF = "disposal"  # a disposal proposal and its execution claims: the proof of a destruction, kept for good
 
 
 class RetentionPolicy(Protocol):
@@ -106,6 +107,9 @@ class ScheduleRetention:
         return end if end > now else None  # safety_days 0 (tests only): past its retention, not locked
 
     def retention_for(self, record: DocumentRecord | None, role: str) -> Retention | None:
+        if role == PROOF:
+            return Retention(self.mode, self.clock().astimezone(UTC).replace(microsecond=0)
+                             + timedelta(days=round(365.25 * self.permanent_lock_years)))
         if record is None or role in (AUDIT, QUARANTINE, QUARANTINE_REASON) or not (
                 record.retention.class_code or record.disposal):
             return self.floor.retention_for(record, role)

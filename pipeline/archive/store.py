@@ -308,6 +308,12 @@ class ArchiveStore:
                     for o in self.client.list_objects(self.bucket, prefix=key, include_version=True)
                     if o.object_name == key]
 
+    def stored_versions(self, doc_id: str) -> list[tuple[str, bool]]:
+        """(key, is the latest version) of every stored version of every object of ``doc_id``."""
+        with s3_errors(f"listing the versions of {doc_id}"):
+            return [(o.object_name or "", str(o.is_latest).lower() == "true")
+                    for o in locks.document_versions(self.client, self.bucket, doc_id)]
+
     # ---- legal holds (pipeline.archive.legal_hold) ----------------------------------------------------
     def set_legal_hold(self, doc_id: str, on: bool) -> int:
         return legal_hold.set_document_hold(self.client, self.bucket, doc_id, on)
@@ -356,9 +362,16 @@ class ArchiveStore:
     def read_proposals(self) -> list[Proposal]:
         return disposal.read_proposals(self.client, self.bucket)
 
-    def destroy_document(self, residual: DocumentRecord) -> int:
+    def get_proposal(self, proposal_id: str) -> Proposal | None:
+        return disposal.get_proposal(self.client, self.bucket, proposal_id)
+
+    def claim_disposal_run(self, proposal_id: str, run: int, actor: str) -> None:
+        disposal.claim_run(self.client, self.bucket, proposal_id, run, actor, self.retention)
+
+    def destroy_document(self, residual: DocumentRecord) -> tuple[int, str]:
         """Replace the document by its residual record and delete every other stored version (raises
-        disposal.StillLocked, deleting nothing, while the storage still protects any of them)."""
+        disposal.StillLocked, deleting nothing, while the storage still protects any of them). Returns the
+        versions deleted and the SHA-256 of the residual metadata.json kept."""
         return disposal.destroy_document(self.client, self.bucket, residual, metadata_bytes(residual),
                                          self.retention)
 

@@ -91,7 +91,8 @@ def count(session: Session, max_rank: int) -> int:
 
 def stats_rows(session: Session, max_rank: int) -> list[StatsRow]:
     stmt = _visible(select(Document.origin, Document.page_count, Document.signed, Document.unit, Document.doc_type,
-                           Document.classification, Document.received_at, Document.archived_at), max_rank)
+                           Document.classification, Document.received_at, Document.archived_at), max_rank
+                   ).where(Document.state != DocState.DISPOSED.value)  # destroyed: no longer in the archive
     return [StatsRow(Origin(r.origin), r.page_count, r.signed, r.unit, r.doc_type, Classification(r.classification),
                      r.received_at, r.archived_at) for r in session.execute(stmt.order_by(Document.id))]
 
@@ -105,7 +106,9 @@ def due_ids(session: Session, max_rank: int, today: date) -> list[str]:
 
 
 def permanent_ids(session: Session) -> list[str]:
-    return list(session.scalars(select(Document.id).where(Document.permanent.is_(True)).order_by(Document.id)))
+    """Permanent records, and the residual records of destroyed documents (the proof is kept for good)."""
+    return list(session.scalars(select(Document.id).where(
+        (Document.permanent.is_(True)) | (Document.state == DocState.DISPOSED.value)).order_by(Document.id)))
 
 
 def ids_with_level(session: Session, level: str) -> list[str]:

@@ -8,6 +8,7 @@ audit event."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -27,6 +28,7 @@ class ProposalState(StrEnum):
     APPROVED = "approved"
     EXECUTED = "executed"
     FAILED = "failed"
+    REJECTED = "rejected"  # the council or the approver turned it down: nothing is destroyed
 
 
 class ItemOutcome(StrEnum):
@@ -53,9 +55,11 @@ class ProposalItem(BaseModel):
     reason: str = ""  # why it is proposed (bilingual one line)
     page_count: int = 0
     sha256: str = ""  # of the archival copy, as the council approved it
+    destroyed_sha256: str = ""  # of the archival copy actually destroyed (a renewal may have changed it)
     outcome: ItemOutcome = ItemOutcome.WAITING
     outcome_reason: str = ""
     disposal_record: str = ""  # the id of the disposal record that lists it, once destroyed
+    excluded: bool = False  # left out by the approval (the council kept it): never destroyed under this proposal
 
 
 class Proposal(BaseModel):
@@ -71,13 +75,26 @@ class Proposal(BaseModel):
     approved_at: datetime | None = None
     executed_by: str = ""
     executed_at: datetime | None = None
+    approval_mac: str = ""  # HMAC (audit.seal_key) of what was approved: a proposal edited in storage is refused
+    runs: int = 0  # executions claimed so far (each claims disposals/<id>/run-<n>: one at a time)
     disposal_records: list[str] = Field(default_factory=list)  # ids of the signed disposal record documents
     failure: str = ""
+    rejected_by: str = ""
+    rejection_reason: str = ""
 
-    @field_validator("note", "decision", "council")
+    @field_validator("note", "decision", "council", "rejection_reason")
     @classmethod
     def _nfc(cls, value: str) -> str:
         return nfc(value).strip()
 
     def item_ids(self) -> list[str]:
         return [item.id for item in self.items]
+
+    def approved_terms(self) -> bytes:
+        """What an approval covers (its MAC is over these bytes): the decision, the council, who approved and
+        when, and each document with the checksum and classification the council saw, and whether it was
+        excluded."""
+        terms = {"id": self.id, "decision": self.decision, "council": self.council, "approved_by": self.approved_by,
+                 "approved_at": self.approved_at.isoformat() if self.approved_at else "",
+                 "items": sorted([i.id, i.sha256, i.classification, i.excluded] for i in self.items)}
+        return json.dumps(terms, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -116,6 +116,17 @@ class RepresentationNote(BaseModel):
     changes: list[str] = Field(default_factory=list)
 
 
+class ReviewDecision(BaseModel):
+    """The records office's decision at the end of a ``review`` class (or any due document): keep it longer, or
+    for good. A schedule recomputation never gives the document less than this."""
+
+    decision: str  # the decision's reference, e.g. "Quyết định số …" or the council's minutes
+    decided_by: str
+    decided_at: datetime
+    keep_until: date | None = None
+    permanent: bool = False
+
+
 class RetentionFacts(BaseModel):
     """The record class the schedule gave the document and what follows from it (pipeline.core.schedule)."""
 
@@ -127,6 +138,7 @@ class RetentionFacts(BaseModel):
     trigger_date: date | None = None  # None while the trigger has not happened (an open dossier)
     action: str = ""  # destroy | transfer | review, at the end of retention
     schedule: str = ""  # the schedule's version, for the audit of a schedule change
+    review: ReviewDecision | None = None  # the last review decision, if any: it outlasts schedule changes
 
 
 class DisposalFacts(BaseModel):

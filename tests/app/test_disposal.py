@@ -7,6 +7,7 @@ clock is never mocked; ``retention.safety_days`` is 0, so documents already past
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,15 +15,18 @@ from typing import Any
 
 import pytest
 
+from pipeline.archive.disposal import RunClaimed
 from pipeline.core.settings import Settings, load_settings, update_config
 from tests.app.conftest import HEADER, Home, build_home
 
 ROWS = {  # file → (number, doc_type, issued, title, classification)
     "moi-hop-2010.pdf": ("11/GM-VP", "Giấy mời", "2010-01-05", "Mời họp giao ban quý một", "public"),
     "moi-tap-huan-2010.pdf": ("12/GM-VP", "Giấy mời", "2010-02-10", "Mời dự tập huấn văn thư", "public"),
+    "moi-le-2010.pdf": ("18/GM-VP", "Giấy mời", "2010-04-30", "Mời dự lễ kỷ niệm thành lập", "public"),
     "moi-mat-2011.pdf": ("13/GM-VP", "Giấy mời", "2011-03-01", "Mời họp bàn phương án bảo vệ", "mat"),
     "quyet-dinh-2010.pdf": ("14/QĐ-VP", "Quyết định", "2010-03-01", "Ban hành quy chế lưu trữ", "public"),
     "cong-van-2025.pdf": ("15/VP", "Công văn", "2025-01-01", "Hướng dẫn lập hồ sơ điện tử", "public"),
+    "to-trinh-2005.pdf": ("17/TTr-VP", "Tờ trình", "2005-04-01", "Đề nghị xây dựng kho lưu trữ", "public"),
 }
 DECISION = "Quyết định số 07/QĐ-VP ngày 20/11/2026 về việc hủy tài liệu hết giá trị"
 COUNCIL = "Nguyễn Văn An (Chủ tịch); Trần Thị Bình; Lê Văn Cường"
@@ -78,7 +82,8 @@ def executed(home: Home, ids: dict[str, str]) -> dict[str, Any]:
     early = home.run("disposal", "execute", proposal["id"], user="luutru")
     refused = home.run("disposal", "approve", proposal["id"], "--decision", DECISION, "--council", COUNCIL,
                        user="nhanvien")
-    approved = _json(home, "disposal", "approve", proposal["id"], "--decision", DECISION, "--council", COUNCIL)
+    approved = _json(home, "disposal", "approve", proposal["id"], "--decision", DECISION, "--council", COUNCIL,
+                     "--exclude", ids["moi-le-2010.pdf"][:12])
     held = home.run("hold", "add", ids["moi-tap-huan-2010.pdf"][:12], "--reason", "Thanh tra", "--case", "TT-9")
     assert held.returncode == 0, held.stderr
     done = _json(home, "disposal", "execute", proposal["id"])
@@ -88,7 +93,8 @@ def executed(home: Home, ids: dict[str, str]) -> dict[str, Any]:
 def test_the_proposal_lists_only_due_documents_within_clearance(executed: dict[str, Any],
                                                                  ids: dict[str, str]) -> None:
     items = {i["id"]: i for i in executed["proposal"]["items"]}
-    assert set(items) == {ids["moi-hop-2010.pdf"], ids["moi-tap-huan-2010.pdf"]}  # not the Mật one: unseen
+    assert set(items) == {ids[n] for n in ("moi-hop-2010.pdf", "moi-tap-huan-2010.pdf", "moi-le-2010.pdf")}
+    assert ids["moi-mat-2011.pdf"] not in items  # the Mật one: above the officer's clearance
     first = items[ids["moi-hop-2010.pdf"]]
     assert (first["retention_class"], first["retain_until"], first["action"]) == ("1.7", "2015-01-05", "destroy")
     assert "hết thời hạn bảo quản" in first["reason"] and len(first["sha256"]) == 64
@@ -117,6 +123,7 @@ def test_execution_destroys_the_content_and_skips_what_was_held_after_approval(
     assert done["state"] == "executed" and len(done["disposal_records"]) == 1
     assert outcomes[ids["moi-hop-2010.pdf"]][0] == "destroyed"
     assert outcomes[ids["moi-tap-huan-2010.pdf"]] == ("skipped", "put on legal hold after the approval: kept")
+    assert outcomes[ids["moi-le-2010.pdf"]] == ("skipped", "excluded by the approval: kept")
     with home.context() as ctx:
         client, bucket = ctx.store.client, ctx.store.bucket
         gone = [(o.object_name, o.is_delete_marker) for o in client.list_objects(
@@ -194,6 +201,8 @@ def test_a_document_the_storage_still_locks_is_left_whole_and_the_proposal_fails
         item["outcome_reason"] and not result["disposal_records"]
     with home.context() as ctx:
         assert ctx.store.get_record(doc).disposal is None and ctx.store.verify_fixity(doc) == []
+        with pytest.raises(RunClaimed):  # a second execution started at the same time as run 1 stops here
+            ctx.store.claim_disposal_run(proposal["id"], 1, "luutru")
 
 
 def test_a_proposal_with_documents_above_your_clearance_is_not_yours(home: Home, ids: dict[str, str],
@@ -203,6 +212,28 @@ def test_a_proposal_with_documents_above_your_clearance_is_not_yours(home: Home,
     shown = home.run("disposal", "show", secret["id"], user="luutru")
     assert shown.returncode == 1 and f"no disposal proposal {secret['id']}" in shown.stderr
     assert secret["id"] not in {p["id"] for p in _json(home, "disposal", "list")}
+    rejected = _json(home, "disposal", "reject", secret["id"], "--reason", "Hội đồng đề nghị giữ lại", user="")
+    assert rejected["state"] == "rejected" and rejected["rejected_by"] == "admin"
+    again = _json(home, "disposal", "propose", ids["moi-mat-2011.pdf"][:12], user="")  # free to propose again
+    assert again["id"] != secret["id"]
+
+
+def test_a_proposal_changed_in_storage_is_never_executed(home: Home, ids: dict[str, str],
+                                                         executed: dict[str, Any]) -> None:
+    """Anyone with the S3 keys can write disposals/<id>.json; only the archive's key approves."""
+    doc = ids["moi-mat-2011.pdf"]
+    pending = next(p for p in _json(home, "disposal", "list", user="") if p["state"] == "pending"
+                   and [i["id"] for i in p["items"]] == [doc])
+    forged = {**pending, "state": "approved", "decision": DECISION, "council": COUNCIL, "approved_by": "admin",
+              "approved_at": "2026-11-30T00:00:00Z", "approval_mac": "0" * 64}
+    with home.context() as ctx:
+        data = json.dumps(forged).encode("utf-8")
+        ctx.store.client.put_object(ctx.store.bucket, f"disposals/{pending['id']}.json", io.BytesIO(data), len(data))
+    refused = home.run("disposal", "execute", pending["id"])
+    assert refused.returncode == 1 and "does not match its approval" in refused.stderr
+    with home.context() as ctx:
+        assert ctx.store.get_record(doc).disposal is None and ctx.store.verify_fixity(doc) == []
+        assert [e["outcome"] for e in ctx.catalog.query_audit(object_id=pending["id"])][-1] == "refused"
 
 
 def test_the_residual_record_survives_a_rebuild_from_storage(home: Home, ids: dict[str, str],
@@ -214,3 +245,43 @@ def test_the_residual_record_survives_a_rebuild_from_storage(home: Home, ids: di
         assert row.state.value == "disposed"
     hits = _json(home, "search", "giao ban quý một", user="nhanvien")
     assert doc not in {h["id"] for h in hits["hits"]}
+
+
+def test_a_review_decision_keeps_a_due_document_longer_and_outlasts_a_recompute(home: Home, ids: dict[str, str],
+                                                                                 executed: dict[str, Any]) -> None:
+    from pipeline.app.retention import today
+    from pipeline.app.users import resolve_actor
+    from pipeline.app.verification import verify_archived
+
+    doc = ids["to-trinh-2005.pdf"]  # class 1.4: 20 years, then review: due since 2025
+    assert {d["id"]: d["action"] for d in _json(home, "retention", "due")}[doc] == "review"
+    assert doc not in {i["id"] for i in executed["proposal"]["items"]}  # --from-due proposes destroy classes only
+    vague = home.run("retention", "review", doc[:12], "--decision", "Biên bản họp", user="luutru")
+    assert vague.returncode == 1 and "--keep-years N or --permanent" in vague.stderr
+    early = home.run("retention", "review", ids["cong-van-2025.pdf"][:12], "--decision", "x", "--keep-years", "5",
+                     user="luutru")
+    assert early.returncode == 1 and "not due for review" in early.stderr
+    minutes = "Biên bản họp Hội đồng xác định giá trị tài liệu ngày 25/11/2026"
+    (change,) = _json(home, "retention", "review", doc[:12], "--decision", minutes, "--keep-years", "5")
+    now = today()
+    kept = now.replace(year=now.year + 5) if (now.month, now.day) != (2, 29) else now.replace(year=now.year + 5, day=28)
+    assert change["new_retain_until"] == kept.isoformat() and change["storage_lock"] == "extended"
+    assert doc not in {d["id"] for d in _json(home, "retention", "due")}
+    assert doc not in {c["id"] for c in _json(home, "retention", "recompute")["changes"]}  # the schedule gives less
+    with home.context() as ctx:
+        record = ctx.store.get_record(doc)
+        art = record.artefacts["archive.pdf"]
+        lock = ctx.store.client.get_object_retention(ctx.store.bucket, art.key)
+        report = verify_archived(ctx, resolve_actor(ctx, None), doc)
+    assert record.retain_until == kept and record.retention.review is not None
+    assert record.retention.review.decision == minutes and record.retention.review.decided_by == "luutru"
+    assert lock.retain_until_date.date() > kept and report["seal"] == "match", report
+
+
+def test_content_put_back_after_a_destruction_makes_verify_fail(home: Home, ids: dict[str, str],
+                                                                executed: dict[str, Any]) -> None:
+    doc = ids["moi-hop-2010.pdf"]
+    with home.context() as ctx:
+        ctx.store.client.put_object(ctx.store.bucket, f"documents/{doc}/archive.pdf", io.BytesIO(b"%PDF-1.7"), 8)
+    verified = home.run("verify", doc[:12])
+    assert verified.returncode == 1 and "content left in storage" in verified.stdout + verified.stderr

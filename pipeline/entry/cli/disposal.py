@@ -61,12 +61,26 @@ def approve(proposal_id: PROPOSAL,
             decision: Annotated[str, typer.Option("--decision", help='The approving decision, e.g. '
                                                                      '"Quyết định số 12/QĐ-VP ngày …".')],
             council: Annotated[str, typer.Option("--council", help="Members of the appraisal council.")],
+            exclude: Annotated[list[str] | None, typer.Option(
+                "--exclude", metavar="ID", help="A document the council keeps (repeat for several).")] = None,
             as_json: JSON = False) -> None:
     """Record the decision approving the proposal (a records officer)."""
     from pipeline.app import disposal
 
     with session() as (ctx, actor):
-        proposal = disposal.approve(ctx, actor, proposal_id, decision, council)
+        proposal = disposal.approve(ctx, actor, proposal_id, decision, council, exclude or [])
+    _print(proposal, as_json)
+
+
+@disposal_app.command("reject")
+def reject(proposal_id: PROPOSAL,
+           reason: Annotated[str, typer.Option("--reason", help="Why the proposal is turned down.")] = "",
+           as_json: JSON = False) -> None:
+    """Turn down a pending or approved proposal: nothing is destroyed."""
+    from pipeline.app import disposal
+
+    with session() as (ctx, actor):
+        proposal = disposal.reject(ctx, actor, proposal_id, reason)
     _print(proposal, as_json)
 
 

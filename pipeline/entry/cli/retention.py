@@ -96,6 +96,26 @@ def recompute(dry_run: Annotated[bool, typer.Option("--dry-run", help="List the 
         out.print(f"{report.lock_kept} document(s) keep their longer storage lock: storage locks only lengthen")
 
 
+@retention_app.command("review")
+def review(ids: Annotated[list[str], typer.Argument(metavar="ID...", help="The due documents reviewed.")],
+           decision: Annotated[str, typer.Option("--decision", help='The decision, e.g. "Quyết định số …".')],
+           keep_years: Annotated[int | None, typer.Option("--keep-years", min=1, max=100,
+                                                          help="Keep them this many more years.")] = None,
+           permanent: Annotated[bool, typer.Option("--permanent", help="Keep them for good.")] = False,
+           as_json: Annotated[bool, typer.Option("--json", help="Print the changes as JSON.")] = False) -> None:
+    """Record a review decision that keeps due documents longer (to destroy them: archive disposal propose)."""
+    from pipeline.app.review import review as record_review
+
+    with session() as (ctx, actor):
+        changes = record_review(ctx, actor, ids, decision, keep_years, permanent)
+    if as_json:
+        print_json([c.to_dict() for c in changes])
+        return
+    for c in changes:
+        new = "permanent" if c.new_permanent else str(c.new_retain_until)
+        out.print(f"{c.id[:12]} {escape(c.doc_number)}: kept until {new} (storage lock {c.storage_lock})")
+
+
 hold_app = typer.Typer(no_args_is_help=True, help="Legal holds: documents that must not be destroyed.")
 
 
