@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
 import re
 from datetime import UTC, datetime
 
@@ -20,7 +19,6 @@ from minio.error import S3Error
 
 from pipeline.archive import layout
 from pipeline.archive.client import (
-    is_missing,
     is_precondition_failed,
     iter_object,
     lock_headers,
@@ -28,13 +26,13 @@ from pipeline.archive.client import (
     s3_errors,
 )
 from pipeline.archive.errors import ArchiveError
+from pipeline.archive.json_records import put_record, read_record, read_records
 from pipeline.archive.locks import NO_LOCK_CODES, current_lock, document_versions
 from pipeline.archive.retention import PROOF, RetentionPolicy
 from pipeline.core.disposal import Proposal
 from pipeline.core.record import DocumentRecord
 
 DISPOSALS = "disposals"
-log = logging.getLogger("archive.disposal")
 _PROPOSAL_ID = re.compile(r"^P-\d{8}-[0-9a-f]{8}$")
 
 
@@ -53,10 +51,8 @@ def proposal_key(proposal_id: str) -> str:
 
 
 def put_proposal(client: Minio, bucket: str, proposal: Proposal, retention: RetentionPolicy) -> None:
-    data = proposal.model_dump_json(indent=2).encode("utf-8")
-    with s3_errors(f"writing disposal proposal {proposal.id}"):
-        client.put_object(bucket, proposal_key(proposal.id), io.BytesIO(data), len(data),
-                          content_type="application/json", retention=retention.retention_for(None, PROOF))
+    put_record(client, bucket, proposal_key(proposal.id), proposal, retention.retention_for(None, PROOF),
+               f"disposal proposal {proposal.id}")
 
 
 def get_proposal(client: Minio, bucket: str, proposal_id: str) -> Proposal | None:
@@ -66,37 +62,18 @@ def get_proposal(client: Minio, bucket: str, proposal_id: str) -> Proposal | Non
     except ValueError:
         return None
     try:
-        with s3_errors(f"reading disposal proposal {proposal_id}"):
-            found = Proposal.model_validate_json(b"".join(iter_object(client, bucket, key)))
-    except ArchiveError as exc:
-        if isinstance(exc.__cause__, S3Error) and is_missing(exc.__cause__):
-            return None
-        raise
+        found = read_record(client, bucket, key, Proposal, f"disposal proposal {proposal_id}")
     except ValueError as exc:
         raise ArchiveError(f"disposal proposal {proposal_id} is unreadable: {exc}") from exc
-    if found.id != proposal_id:
+    if found is not None and found.id != proposal_id:
         raise ArchiveError(f"{key} holds proposal {found.id!r}: refused")
     return found
 
 
 def read_proposals(client: Minio, bucket: str) -> list[Proposal]:
     """Every readable proposal; an unreadable file is logged and left out, never fatal for the others."""
-    found = []
-    with s3_errors("listing disposal proposals"):
-        for obj in client.list_objects(bucket, prefix=f"{DISPOSALS}/"):
-            name = obj.object_name or ""
-            if not name.endswith(".json"):
-                continue
-            try:
-                proposal = Proposal.model_validate_json(b"".join(iter_object(client, bucket, name)))
-            except ValueError as exc:
-                log.warning("unreadable disposal proposal %s: %s", name, exc)
-                continue
-            if proposal_key(proposal.id) == name:
-                found.append(proposal)
-            else:
-                log.warning("%s holds proposal %r: left out", name, proposal.id)
-    return sorted(found, key=lambda p: (p.created_at, p.id))
+    return sorted(read_records(client, bucket, DISPOSALS, Proposal, "disposal proposals",
+                               lambda p: proposal_key(p.id)), key=lambda p: (p.created_at, p.id))
 
 
 def claim_run(client: Minio, bucket: str, proposal_id: str, run: int, actor: str,

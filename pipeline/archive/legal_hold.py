@@ -4,11 +4,10 @@ to delete them while any hold remains (legal hold outlasts retention and needs n
 
 from __future__ import annotations
 
-import io
-
 from minio import Minio
 
-from pipeline.archive.client import iter_object, s3_errors
+from pipeline.archive.client import s3_errors
+from pipeline.archive.json_records import put_record, read_records
 from pipeline.archive.locks import document_versions
 from pipeline.archive.retention import RetentionPolicy
 from pipeline.core.hold import Hold
@@ -24,19 +23,12 @@ def hold_key(hold_id: str) -> str:
 
 
 def put_hold(client: Minio, bucket: str, hold: Hold, retention: RetentionPolicy) -> None:
-    data = hold.model_dump_json(indent=2).encode("utf-8")
-    with s3_errors(f"writing hold {hold.id}"):
-        client.put_object(bucket, hold_key(hold.id), io.BytesIO(data), len(data), content_type="application/json",
-                          retention=retention.retention_for(None, ROLE))
+    put_record(client, bucket, hold_key(hold.id), hold, retention.retention_for(None, ROLE), f"hold {hold.id}")
 
 
 def read_holds(client: Minio, bucket: str) -> list[Hold]:
-    holds = []
-    with s3_errors("listing holds"):
-        for obj in client.list_objects(bucket, prefix=f"{HOLDS}/"):
-            if obj.object_name and obj.object_name.endswith(".json"):
-                holds.append(Hold.model_validate_json(b"".join(iter_object(client, bucket, obj.object_name))))
-    return sorted(holds, key=lambda h: h.created_at)
+    return sorted(read_records(client, bucket, HOLDS, Hold, "holds", lambda h: hold_key(h.id)),
+                  key=lambda h: h.created_at)
 
 
 def set_document_hold(client: Minio, bucket: str, doc_id: str, on: bool) -> int:
