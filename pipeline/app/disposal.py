@@ -62,8 +62,10 @@ def _not_due(record: DocumentRecord, on: date) -> str:
     return ""
 
 
-def _in_open_proposals(ctx: Context) -> dict[str, str]:
-    return {item.id: p.id for p in ctx.store.read_proposals() if p.state in OPEN_STATES for item in p.items
+def _in_open_proposals(ctx: Context, actor: Actor) -> dict[str, str]:
+    """Documents already in an open proposal → that proposal (named only when the actor may see it all)."""
+    return {item.id: p.id if _visible(actor, p) else "another open proposal"
+            for p in ctx.store.read_proposals() if p.state in OPEN_STATES for item in p.items
             if item.outcome != ItemOutcome.SKIPPED}
 
 
@@ -76,7 +78,7 @@ def propose(ctx: Context, actor: Actor, idents: list[str], from_due: bool = Fals
     if from_due:
         doc_ids += ctx.catalog.due_documents(actor.clearance.rank, on)
     doc_ids = list(dict.fromkeys(doc_ids))
-    proposed = _in_open_proposals(ctx)
+    proposed = _in_open_proposals(ctx, actor)
     held = ctx.catalog.held_documents(doc_ids)
     items, refused = [], []
     for doc_id in doc_ids:
@@ -84,7 +86,7 @@ def propose(ctx: Context, actor: Actor, idents: list[str], from_due: bool = Fals
         if record is None:
             continue
         why = _not_due(record, on) or ("on legal hold" if doc_id in held else "") or (
-            f"already in proposal {proposed[doc_id]}" if doc_id in proposed else "")
+            f"already in {proposed[doc_id]}" if doc_id in proposed else "")
         if from_due and not why and record.id not in idents and record.retention.action != Action.DESTROY.value:
             continue  # --from-due: only what the schedule says to destroy
         if why:

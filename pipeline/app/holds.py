@@ -5,6 +5,7 @@ is an audit event; only a records officer (or an admin) may act, within their cl
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 
@@ -14,19 +15,21 @@ from pipeline.app.errors import Invalid, NotFound
 from pipeline.core.actor import Actor
 from pipeline.core.hold import Hold
 from pipeline.core.vocabulary import Role
+from search.model import SearchQuery
 
 MAX_QUERY_DOCUMENTS = 1000
 
 
-def _query_ids(ctx: Context, actor: Actor, text: str) -> list[str]:
-    """Every document the search finds (within the actor's clearance), page by page; all or nothing."""
+def _query_ids(ctx: Context, actor: Actor, query: SearchQuery) -> list[str]:
+    """Every document the search (with its filters) finds within the actor's clearance, page by page; all or
+    nothing."""
     from pipeline.app.searching import search
-    from search.model import SearchQuery
 
+    text = query.text
     ids: list[str] = []
     page, total = 1, None
     while total is None or len(ids) < total:
-        results = search(ctx, actor, SearchQuery(text=text, page=page, page_size=100))
+        results = search(ctx, actor, dataclasses.replace(query, page=page, page_size=100))
         if results.near_matches:
             raise Invalid(f"no exact match for {text!r} (only spelling-tolerant ones): refine the query or give ids")
         total = results.total
@@ -43,15 +46,25 @@ def _query_ids(ctx: Context, actor: Actor, text: str) -> list[str]:
     return ids
 
 
+def _scope(query: SearchQuery) -> dict[str, str]:
+    """The search a hold was placed by, for its audit event."""
+    return {k: str(v) for k, v in dataclasses.asdict(query).items()
+            if k in ("text", "doc_type", "issuer", "unit", "origin", "date_from", "date_to") and v}
+
+
 def add(ctx: Context, actor: Actor, idents: list[str], reason: str, case_ref: str, title: str = "",
-        query: str = "") -> Hold:
-    """Hold the documents named by ``idents`` and/or matching ``query``."""
+        query: str | SearchQuery = "") -> Hold:
+    """Hold the documents named by ``idents`` and/or found by ``query`` (search text, or a SearchQuery with
+    filters: type, issuer, unit, origin, issue dates)."""
     actor.require(Role.RECORDS_OFFICER, "place legal holds")
     if not reason.strip() or not case_ref.strip():
         raise Invalid("a hold needs a reason (--reason) and the case or mandate it serves (--case)")
     doc_ids = [documents.resolve_id(ctx, actor, ident) for ident in idents]
-    if query:
-        doc_ids += _query_ids(ctx, actor, query)
+    search_query = SearchQuery(text=query) if isinstance(query, str) else query
+    if search_query.text.strip():
+        doc_ids += _query_ids(ctx, actor, search_query)
+    elif search_query != SearchQuery(text=search_query.text):
+        raise Invalid("search filters need the search words (--query)")
     doc_ids = list(dict.fromkeys(doc_ids))
     if not doc_ids:
         raise Invalid("no document to hold: give ids or a --query that matches")
@@ -63,7 +76,8 @@ def add(ctx: Context, actor: Actor, idents: list[str], reason: str, case_ref: st
     ctx.store.put_hold(hold)
     ctx.catalog.upsert_hold(hold)
     ctx.audit.record(actor.name, "hold.add", hold.id, "ok",
-                     {"case": hold.case_ref, "reason": hold.reason, "documents": doc_ids, "query": query})
+                     {"case": hold.case_ref, "reason": hold.reason, "documents": doc_ids,
+                      "query": _scope(search_query)})
     for doc_id in doc_ids:
         ctx.store.set_legal_hold(doc_id, True)
     return hold

@@ -246,8 +246,13 @@ def test_extend_relocks_permanent_records_and_never_shortens(home: Home, ingeste
 
 def test_a_hold_by_search_and_flags_reapplied_after_a_half_done_hold(home: Home, ingested: dict[str, str]) -> None:
     decision = ingested["quyet-dinh-2010.pdf"]
-    placed = json.loads(home.run("hold", "add", "--query", "quy chế lưu trữ", "--reason", "Thanh tra",
-                                 "--case", "TT-3", "--json").stdout)
+    other_type = home.run("hold", "add", "--query", "quy chế lưu trữ", "--type", "Công văn", "--reason", "r",
+                          "--case", "c")
+    assert other_type.returncode == 1 and "no document to hold" in other_type.stderr  # the filter applies
+    no_words = home.run("hold", "add", "--type", "Quyết định", "--reason", "r", "--case", "c")
+    assert no_words.returncode == 1 and "filters need the search words" in no_words.stderr
+    placed = json.loads(home.run("hold", "add", "--query", "quy chế lưu trữ", "--type", "Quyết định",
+                                 "--from", "2010-01-01", "--reason", "Thanh tra", "--case", "TT-3", "--json").stdout)
     assert placed["documents"] == [decision] and _held_flags(home, decision) == {True}
     nothing = home.run("hold", "add", "--query", "xyzzy", "--reason", "r", "--case", "c")
     assert nothing.returncode == 1 and ("no document to hold" in nothing.stderr or "no exact match" in nothing.stderr)

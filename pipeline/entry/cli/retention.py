@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.core.hold import Hold
-from pipeline.entry.cli.common import date_option, out, print_json, session
+from pipeline.entry.cli.common import date_option, origin_option, out, print_json, session
 
 retention_app = typer.Typer(no_args_is_help=True, help="Retention: the schedule, what is due, recomputing it.")
 
@@ -131,12 +131,23 @@ def hold_add(ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", 
              title: Annotated[str, typer.Option("--title", help="A short title (default: the case).")] = "",
              query: Annotated[str, typer.Option("--query", help="Also hold every document this search finds.")]
              = "",
+             doc_type: Annotated[str | None, typer.Option("--type", help="With --query: only this type.")] = None,
+             issuer: Annotated[str | None, typer.Option(help="With --query: only this issuing body.")] = None,
+             unit: Annotated[str | None, typer.Option(help="With --query: only this unit.")] = None,
+             origin: Annotated[str | None, typer.Option(help="With --query: scanned, born_digital or mixed.")]
+             = None,
+             date_from: Annotated[str | None, typer.Option("--from", help="With --query: issued on or after.")]
+             = None,
+             date_to: Annotated[str | None, typer.Option("--to", help="With --query: issued on or before.")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print the hold as JSON.")] = False) -> None:
     """Place a legal hold: the documents are never due nor destroyed, and storage refuses to delete them."""
     from pipeline.app import holds
+    from pipeline.app.searching import SearchQuery
 
+    search = SearchQuery(text=query, doc_type=doc_type, issuer=issuer, unit=unit, origin=origin_option(origin),
+                         date_from=date_option(date_from, "--from"), date_to=date_option(date_to, "--to"))
     with session() as (ctx, actor):
-        hold = holds.add(ctx, actor, ids or [], reason, case, title, query)
+        hold = holds.add(ctx, actor, ids or [], reason, case, title, search)
     if as_json:
         print_json(_hold_dict(hold))
         return
