@@ -91,8 +91,8 @@ def count(session: Session, max_rank: int) -> int:
 
 def stats_rows(session: Session, max_rank: int) -> list[StatsRow]:
     stmt = _visible(select(Document.origin, Document.page_count, Document.signed, Document.unit, Document.doc_type,
-                           Document.classification, Document.received_at, Document.archived_at), max_rank
-                   ).where(Document.state != DocState.DISPOSED.value)  # destroyed: no longer in the archive
+                           Document.classification, Document.received_at, Document.archived_at), max_rank)
+    # Destroyed documents stay: they count for the periods they were held, as history (issue 12).
     return [StatsRow(Origin(r.origin), r.page_count, r.signed, r.unit, r.doc_type, Classification(r.classification),
                      r.received_at, r.archived_at) for r in session.execute(stmt.order_by(Document.id))]
 
