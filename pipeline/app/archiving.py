@@ -5,8 +5,9 @@ paths record exactly the same facts."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
+from pipeline.app import metrics
 from pipeline.app.context import Context
 from pipeline.app.process import (
     ARCHIVED,
@@ -31,7 +32,9 @@ def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: s
     ctx.audit.require_seal_key()  # never archive a document that cannot be sealed (one-line SealKeyMissing)
     ctx.catalog.set_item_state(batch_id, item.source_path, DocState.PROCESSING.value, doc_id=item.doc_id)
     log.info("processing %s", item.source_path, extra=ids)
-    outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
+    with metrics.in_progress(ctx.settings):
+        outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
+    finished_at = datetime.now(UTC)  # the end of the store stage (its event is written before the upload)
     if outcome.status == DUPLICATE and ctx.catalog.get_record(item.doc_id, Classification.TUYET_MAT) is None:
         ctx.catalog.upsert_document(ctx.store.get_record(item.doc_id))  # archived earlier, catalog lost it
     detail = {"batch": batch_id, "source": item.source_path, "reason": outcome.reason, "stage": outcome.stage}
@@ -50,6 +53,7 @@ def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: s
     ctx.catalog.set_item_state(batch_id, item.source_path, outcome.status, stage=outcome.stage,
                                reason=outcome.reason, doc_id=item.doc_id)
     log.info("%s: %s", item.source_path, outcome.status, extra=ids)
+    metrics.document_done(ctx.settings, outcome, record, finished_at)  # counted once journalled, as reported
     return outcome, record, texts
 
 
@@ -62,6 +66,7 @@ def quarantine_problem(ctx: Context, actor_name: str, batch_id: str, batch_name:
     ctx.catalog.set_item_state(batch_id, problem.source_path, outcome.status, stage=outcome.stage,
                                reason=outcome.reason)
     log.warning("quarantined %s: %s", problem.source_path, problem.reason, extra={"batch": batch_id})
+    metrics.document_done(ctx.settings, outcome)
     return outcome
 
 

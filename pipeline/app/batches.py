@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.app import metrics
 from pipeline.app.archiving import archive_document, quarantine_problem
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid
@@ -154,11 +155,14 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
         ctx.catalog.set_item_state(batch_id, outcome.source, DUPLICATE, reason=outcome.reason, doc_id=outcome.id)
         report.documents.append(outcome)
         observer.done(outcome)
+    metrics.documents_done(ctx.settings, dupes)  # never reach archive_document
     run = _run_local if mode == "local" else _run_celery
     report.documents.extend(run(ctx, actor, batch_id, plan, items, observer, timeout_s))
     for outcome in report.documents:
         if outcome.status in (FAILED, PENDING):
             ctx.catalog.set_item_state(batch_id, outcome.source, outcome.status, reason=outcome.reason)
+    metrics.documents_done(ctx.settings, [d for d in report.documents if d.status == FAILED],
+                           {d.source_path: d.origin.value for d in plan.documents})
     order = {d.source_path: i for i, d in enumerate(plan.documents)}
     report.documents.sort(key=lambda d: (order.get(d.source, -1), d.source))
     final = "done" if report.unfinished == 0 else "incomplete"
@@ -180,7 +184,7 @@ def _run_local(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items
         observer.stage(item.source_path, "queued")
         try:
             outcome, record, texts = archive_document(
-                ctx, actor.name, batch_id, plan.batch, plan.received_at, item,
+                ctx, actor.name, batch_id, plan.batch, item.received_at or plan.received_at, item,
                 progress=lambda stage, src=item.source_path: observer.stage(src, stage))
         except Exception as exc:  # storage or catalog down: the input stays in the batch folder
             log.exception("could not archive or quarantine %s", item.source_path, extra={"batch": batch_id})
@@ -188,9 +192,12 @@ def _run_local(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items
                                                      f"{exc}; input left in the batch"), None, []
         if record is not None:
             observer.stage(item.source_path, "index")
+            started = time.monotonic()
             try:
                 index_record(ctx, record, texts)
+                metrics.stage_done(ctx.settings, "index", time.monotonic() - started)
             except Exception as exc:  # archived is archived: the index is derived and can be rebuilt
+                metrics.stage_failed(ctx.settings, "index")
                 outcome.reason = f"archived, but indexing failed ({exc}); run `archive reindex`"
         outcomes.append(outcome)
         observer.done(outcome)
@@ -219,8 +226,8 @@ def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, item
     pending: dict[str, Any] = {}
     planned_ids = {item.source_path: item.doc_id for item in items}
     for item in items:
-        result = tasks.submit_document(item_to_dict(item), batch_id, plan.batch, plan.received_at.isoformat(),
-                                       actor.name)
+        received = item.received_at or plan.received_at  # the manifest's received_at: back-loaded paper
+        result = tasks.submit_document(item_to_dict(item), batch_id, plan.batch, received.isoformat(), actor.name)
         pending[item.source_path] = result
         observer.stage(item.source_path, "queued")
     outcomes: list[DocumentOutcome] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import JSON, ColumnElement, Select, cast, delete, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.catalog._sql import LIKE_ESCAPE, insert_for, like_prefix
@@ -89,12 +89,23 @@ def count(session: Session, max_rank: int) -> int:
     return session.scalar(_visible(select(func.count()).select_from(Document), max_rank)) or 0
 
 
+def _representation(session: Session) -> ColumnElement[str]:
+    """The record's ``representation`` read inside the database (no record JSON leaves it): SQLite's JSON1 or
+    PostgreSQL's JSON operators ("signed-original": the document arrived signed by its issuer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.json_extract_path_text(cast(Document.record_json, JSON), "representation")
+    return func.json_extract(Document.record_json, "$.representation")
+
+
 def stats_rows(session: Session, max_rank: int) -> list[StatsRow]:
     stmt = _visible(select(Document.origin, Document.page_count, Document.signed, Document.unit, Document.doc_type,
-                           Document.classification, Document.received_at, Document.archived_at), max_rank)
+                           Document.classification, Document.received_at, Document.archived_at, Document.id,
+                           Document.issued_date, Document.state, _representation(session).label("representation")),
+                    max_rank)
     # Destroyed documents stay: they count for the periods they were held, as history (issue 12).
     return [StatsRow(Origin(r.origin), r.page_count, r.signed, r.unit, r.doc_type, Classification(r.classification),
-                     r.received_at, r.archived_at) for r in session.execute(stmt.order_by(Document.id))]
+                     r.received_at, r.archived_at, r.id, r.issued_date, DocState(r.state),
+                     r.representation or "") for r in session.execute(stmt.order_by(Document.id))]
 
 
 def due_ids(session: Session, max_rank: int, today: date) -> list[str]:

@@ -53,6 +53,10 @@ class StatsRow:
     classification: Classification
     received_at: datetime | None
     archived_at: datetime | None
+    id: str = ""
+    issued_date: date | None = None
+    state: DocState = DocState.ARCHIVED  # disposed documents stay, as history
+    representation: str = ""  # what archive.pdf is: "signed-original" when it arrived signed by its issuer
 
 
 @dataclass(frozen=True)

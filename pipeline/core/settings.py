@@ -36,6 +36,7 @@ from pipeline.core.settings_sections import (  # re-exported: callers import the
     SearchSettings,
     ServicesSettings,
     SignSettings,
+    StatsSettings,
 )
 
 DEFAULT_HOME = Path.home() / ".archive"
@@ -55,6 +56,7 @@ class Settings(BaseModel):
     cli: CliSettings = Field(default_factory=CliSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    stats: StatsSettings = Field(default_factory=StatsSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
     # Execution: "celery" submits to workers via Redis; "local" runs stages in-process.

@@ -3,6 +3,9 @@ assembles them into the one Settings object and loads it."""
 
 from __future__ import annotations
 
+import itertools
+import re
+from datetime import date
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -181,3 +184,73 @@ class ServicesSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     local_worker: bool = True  # also start a Celery worker, so `archive ingest` needs no second terminal
     worker_concurrency: int = 0  # its worker processes; 0: one per core
+
+
+# The directives' "danh mục các loại văn bản phải sử dụng văn bản điện tử", as document types (tên loại):
+# invitations, notices, routine letters, work calendars, periodic work reports. Their copies for coordination and
+# legal documents sent for information are not types of their own; annual and statistical reports go on paper
+# and electronically in parallel, so plain "Báo cáo" is not listed.
+ELECTRONIC_ONLY_TYPES = ["Giấy mời", "Thông báo", "Công văn", "Lịch công tác", "Báo cáo định kỳ"]
+_HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class StatsSettings(BaseModel):
+    """`archive stats` and the report: the directives' targets, the electronic-only document types and the
+    working calendar that measures the processing deadline (pipeline.app.statistics). Defaults from
+    shared/domain.md; an agency adjusts them without code changes."""
+
+    model_config = ConfigDict(extra="forbid")
+    scanned_share_max: float = Field(default=0.5, ge=0, le=1)  # scanned images < 50% of electronic documents
+    signed_share_min: float = Field(default=0.95, ge=0, le=1)  # documents signed digitally by their issuer
+    electronic_exchange_min: float = Field(default=0.95, ge=0, le=1)  # received electronically (secret excluded)
+    on_time_share_min: float = Field(default=1.0, ge=0, le=1)  # handled within the deadline: all of them
+    electronic_only_types: list[str] = Field(default_factory=lambda: list(ELECTRONIC_ONLY_TYPES))
+    deadline_hours: float = Field(default=2.0, gt=0, le=10000)  # working hours from receipt to archived
+    working_hours: list[str] = Field(default_factory=lambda: ["07:30-11:30", "13:00-17:00"])  # Vietnam time
+    working_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    holidays: str = "VN"  # the `holidays` library's country calendar (Tết, National Day …); "" for none
+    extra_days_off: list[str] = Field(default_factory=list)  # YYYY-MM-DD: days off the calendar does not know
+    extra_working_days: list[str] = Field(default_factory=list)  # YYYY-MM-DD: make-up Saturdays and the like
+
+    @field_validator("electronic_only_types", "working_hours", "working_days", "extra_days_off",
+                     "extra_working_days", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: list[str]) -> list[str]:
+        spans = []
+        for text in value:
+            found = _HOURS.match(text.replace(" ", ""))
+            if not found:
+                raise ValueError(f"{text!r} is not a span of hours such as 07:30-11:30")
+            start, end = int(found[1]) * 60 + int(found[2]), int(found[3]) * 60 + int(found[4])
+            if end <= start or end > 24 * 60:
+                raise ValueError(f"{text!r} ends before it starts")
+            spans.append((start, end))
+        spans.sort()
+        if any(a[1] > b[0] for a, b in itertools.pairwise(spans)):
+            raise ValueError("working hours overlap")
+        return [t.replace(" ", "") for t in value]
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        days = [d.strip().lower()[:3] for d in value]
+        unknown = [d for d in value if d.strip().lower()[:3] not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown day(s) {', '.join(unknown)}: expected mon, tue, wed, thu, fri, sat, sun")
+        return days
+
+    @field_validator("extra_days_off", "extra_working_days")
+    @classmethod
+    def _dates(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        return value

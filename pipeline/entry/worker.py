@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 import ssl
 import sys
+import time
+from contextlib import suppress
 from typing import Any
 
 from celery import Celery, Task, chain
 from celery.beat import BeatLazyFunc
 from celery.result import AsyncResult
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from pipeline.app.context import Context
 from pipeline.app.messages import DOC_ID, MessageRefused, open_message, refuse, sign_message
@@ -134,6 +136,37 @@ def _refuse_to_start_without_key(**_: Any) -> None:
         raise SystemExit(1) from None
 
 
+@worker_init.connect
+def _prepare_metrics(**_: Any) -> None:
+    """Before the pool forks: ``<home>/metrics`` (0700), where each pool process writes its own files
+    (:mod:`pipeline.app.metrics`)."""
+    from pipeline.app.metrics_files import prepare_dir
+
+    try:
+        prepare_dir(current_settings())
+    except OSError as exc:  # metrics never stop a worker: recording logs its own failures
+        sys.stderr.write(f"archive: warning: metrics directory: {exc}\n")
+
+
+@worker_process_init.connect
+def _forget_dead_pool_processes(**_: Any) -> None:
+    """Each pool process starting (also one replacing a process killed mid-document: OOM, time limit) drops the
+    in-progress gauges of this host's processes that died without saying so."""
+    from pipeline.app.metrics_files import forget_dead_processes, metrics_dir
+
+    with suppress(OSError):
+        forget_dead_processes(metrics_dir(current_settings()))
+
+
+@worker_process_shutdown.connect
+def _metrics_process_dead(**_: Any) -> None:
+    """A pool process leaving (billiard ends it without atexit): its in-progress gauge goes with it."""
+    from pipeline.app.metrics_files import forget_process, metrics_dir, process_ident
+
+    with suppress(OSError):
+        forget_process(metrics_dir(current_settings()), process_ident())
+
+
 @app.task(bind=True, name=PROCESS, throws=(MessageRefused,))
 def process_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """One signed message ``{item, batch_id, batch, received_at, actor}``: archive the document; returns the
@@ -171,15 +204,19 @@ def index_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]
         raise MessageRefused("outcome: missing or malformed") from None
     if outcome.get("status") != "archived":
         return outcome
+    from pipeline.app import metrics
     from pipeline.app.indexing import index_archived
 
     if self.request.id:
         self.update_state(state="PROGRESS", meta={"stage": "index"})
+    started = time.monotonic()
     try:
         index_archived(context(), outcome["id"])
+        metrics.stage_done(current_settings(), "index", time.monotonic() - started)
     except Exception as exc:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+        metrics.stage_failed(current_settings(), "index")
         outcome["reason"] = f"archived, but indexing failed ({exc}); run `archive reindex`"
     return outcome
 

@@ -53,6 +53,8 @@ class IntakeItem:
     metadata: DocumentMetadata
     has_manifest_row: bool = False
     warnings: list[str] = field(default_factory=list)
+    # When the records office received it (manifest ``received_at``: paper back-loaded later); None: the batch's.
+    received_at: datetime | None = None
 
 
 @dataclass
@@ -286,5 +288,6 @@ def _apply_manifest(plan: BatchPlan, rows: ManifestRows) -> None:
         if meta is not None:
             doc.metadata = meta
             doc.has_manifest_row = True
+            doc.received_at = rows.received.get(doc.source_path)
         kept.append(doc)
     plan.documents = kept

@@ -5,15 +5,15 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from pipeline.core.dates import parse_date
+from pipeline.core.dates import VIETNAM, parse_date
 from pipeline.core.record import Classification, DocumentMetadata, nfc
 
 COLUMNS = ("doc_number", "doc_type", "title", "issuer", "issued_date", "signer", "unit", "classification",
            "language", "dossier_code", "order_in_dossier", "archive_code", "access_regime", "reliability",
-           "autograph", "physical_condition", "keywords", "notes")
+           "autograph", "physical_condition", "keywords", "notes", "received_at")
 # Codes of Circular 02/2019/TT-BNV and the words archivists write, to one value each.
 ACCESS_REGIMES = {"01": "restricted", "hạn chế": "restricted", "restricted": "restricted",
                   "02": "unrestricted", "không hạn chế": "unrestricted", "unrestricted": "unrestricted"}
@@ -21,6 +21,10 @@ RELIABILITY = {"01": "original", "bản chính": "original", "bản gốc": "ori
                "02": "copy", "bản sao": "copy", "copy": "copy"}
 PATH_COLUMNS = ("path", "source", "file")
 EARLIEST_ISSUE = date(1800, 1, 1)
+# received_at: a date, or a date and time (ISO or dd/mm/yyyy HH:MM[:SS]); without an offset, Vietnam time.
+_ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+                         r"(Z|[+-][0-9]{2}:?[0-9]{2})?")
+_DAY_FIRST_MOMENT = re.compile(r"([0-9]{1,2}/[0-9]{1,2}/[0-9]{4})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 LANGUAGE_ALIASES = {"vi": "vie", "vn": "vie", "tiếng việt": "vie", "en": "eng", "tiếng anh": "eng"}
 _LANGUAGE_RE = re.compile(r"^[a-z_]{3,}(\+[a-z_]{3,})*$")
 
@@ -32,6 +36,8 @@ class ManifestError(Exception):
 @dataclass
 class ManifestRows:
     by_path: dict[str, DocumentMetadata] = field(default_factory=dict)
+    # received_at column: when the records office received the document (back-loaded paper), by path.
+    received: dict[str, datetime] = field(default_factory=dict)
     # Row-level errors: (relative path or "", "manifest.csv row N: reason"). Keyed so the document concerned
     # can be quarantined with that reason instead of being archived with wrong metadata.
     errors: list[tuple[str, str]] = field(default_factory=list)
@@ -96,6 +102,37 @@ def parse_row(row: dict[str, str]) -> DocumentMetadata:
     )
 
 
+def _moment(raw: str) -> datetime | None:
+    """The date-time ``raw`` writes (naive when it names no offset), or None."""
+    try:
+        if _ISO_MOMENT.fullmatch(raw):
+            return datetime.fromisoformat(raw.replace(" ", "T", 1))
+        if found := _DAY_FIRST_MOMENT.fullmatch(raw):
+            return datetime.combine(parse_date(found[1]), time(int(found[2]), int(found[3]), int(found[4] or 0)))
+        return datetime.combine(parse_date(raw), time())
+    except ValueError:
+        return None
+
+
+def parse_received_at(value: str, now: datetime | None = None) -> datetime | None:
+    """The ``received_at`` column: ``2026-10-31``, ``2026-10-31T23:30``, ``2026-10-31 23:30:00+07:00``,
+    ``31/10/2026`` or ``31/10/2026 23:30`` → an aware date-time (a date is its first minute; no offset: Vietnam
+    time). Statistics count the document in the period and working time of this moment, so a typo must not move
+    it into the future or before 1800: refused, like a bad issue date. Empty: None (the batch's own time)."""
+    raw = nfc(value).strip()
+    if not raw:
+        return None
+    moment = _moment(raw)
+    if moment is None:
+        raise ValueError(f"received_at {value!r} is not a date or date and time (expected YYYY-MM-DD[THH:MM], "
+                         "dd/mm/yyyy [HH:MM], optionally with an offset such as +07:00)")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VIETNAM)
+    if moment > (now or datetime.now(VIETNAM)) or moment.astimezone(VIETNAM).date() < EARLIEST_ISSUE:
+        raise ValueError(f"received_at {value!r} is before {EARLIEST_ISSUE.year} or in the future")
+    return moment
+
+
 def _coded(value: str, known: dict[str, str], column: str) -> str:
     if not value:
         return ""
@@ -132,7 +169,10 @@ def read_manifest(path: Path) -> ManifestRows:
             rows.errors.append((key, f"{path.name} row {number}: duplicate row for {key!r}"))
             continue
         try:
-            rows.by_path[key] = parse_row(row)
+            metadata, received = parse_row(row), parse_received_at(row.get("received_at", ""))
+            rows.by_path[key] = metadata
+            if received is not None:
+                rows.received[key] = received
         except ValueError as exc:
             rows.errors.append((key, f"{path.name} row {number} ({key}): {exc}"))
     return rows

@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 
-from pipeline.entry.cli import admin, disposal, docs, dossier, export, find, ingest, retention, signing
+from pipeline.entry.cli import admin, disposal, docs, dossier, export, find, ingest, retention, signing, stats
 from pipeline.entry.cli.common import STATE, CliError
+from pipeline.entry.cli.metrics import metrics as metrics_command
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None,
                   help="Digitization and archival service: ingest, OCR, sign, store, search, audit.")
@@ -46,7 +47,7 @@ def root(
 
 
 for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.show, docs.get, docs.verify,
-                docs.stats, signing.sign, signing.renew):
+                stats.stats, signing.sign, signing.renew):
     app.command()(command)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")
@@ -55,6 +56,7 @@ app.add_typer(retention.hold_app, name="hold")
 app.add_typer(export.export_app, name="export")
 app.add_typer(dossier.dossier_app, name="dossier")
 app.add_typer(disposal.disposal_app, name="disposal")
+app.command("metrics")(metrics_command)
 
 
 def _load_plugins() -> None:

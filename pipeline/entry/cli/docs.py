@@ -1,4 +1,4 @@
-"""`archive show`, `get`, `verify` and `stats`: reads, each within the acting user's clearance."""
+"""`archive show`, `get` and `verify`: reads, each within the acting user's clearance."""
 
 from __future__ import annotations
 
@@ -132,20 +132,3 @@ def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID", help="A s
             sys.stderr.write(f"archive: verification failed: {'; '.join(report.get('problems', [])) or 'invalid'}\n")
         raise typer.Exit(1)
 
-
-def stats(as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
-    """Documents and pages by origin, signed share, scanned share against the target (what you may see)."""
-    from pipeline.app.stats import archive_stats
-
-    with session() as (ctx, actor):
-        data = archive_stats(ctx, actor)
-    if as_json:
-        print_json(data)
-        return
-    table = Table("", "documents", "pages", title="Archive statistics")
-    for origin in ("scanned", "born_digital", "mixed", "total"):
-        table.add_row(origin, str(data["documents"][origin]), str(data["pages"][origin]))
-    out.print(table)
-    verdict = "[green]meets[/]" if data["scanned_share_ok"] else "[red]misses[/]"
-    out.print(f"Scanned share {data['scanned_share']:.1%} ({verdict} the < {data['scanned_share_target']:.0%} "
-              f"target); signed share {data['signed']['share']:.1%}")
