@@ -19,6 +19,12 @@ batch="$ARCHIVE_HOME/intake/sample-batch"
 archive ingest "$batch"
 archive stats
 echo
+echo '$ archive stats --by unit --csv'
+archive stats --by unit --csv
+echo
+echo '$ archive retention due   # what has passed its retention (the records office proposes it for disposal)'
+archive retention due
+echo
 echo '$ archive user add reader --role staff --clearance public   # then the same search as that user'
 archive user list --json | grep -q '"name": "reader"' || archive user add reader --role staff --clearance public
 ARCHIVE_USER=reader archive stats
