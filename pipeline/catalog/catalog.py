@@ -7,15 +7,16 @@ takes ``max_rank`` (``Classification.rank`` of the caller's clearance) and filte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.catalog import audit, documents, dossiers, holds, journal, users
+from pipeline.catalog import audit, credentials, documents, dossiers, holds, journal, users
+from pipeline.catalog.credentials import SessionRow, TokenRow
 from pipeline.catalog.dossiers import DossierStats
 from pipeline.catalog.engine import SQLITE_BEGIN, current_revision, make_engine, migrate
 from pipeline.catalog.rows import BatchItemRow, BatchRow, DocumentRow, StatsRow, UserRow
@@ -250,6 +251,80 @@ class Catalog:
     def snapshot(self) -> dict[str, Any]:
         with self.reading() as session:
             return _snapshot(session)
+
+    # ---- credentials (pipeline.catalog.credentials): live only here, never in S3 ------------------------
+    def set_password_hash(self, name: str, password_hash: str) -> int:
+        """Set a user's password hash and end the user's browser sessions; returns how many ended."""
+        with self.writing() as session:
+            return credentials.set_password(session, name, password_hash)
+
+    def replace_password_hash(self, name: str, old: str, new: str) -> bool:
+        """Rehash: replace ``old`` by ``new`` only if the stored hash is still ``old``."""
+        with self.writing() as session:
+            return credentials.replace_password_hash(session, name, old, new)
+
+    def add_token(self, token_id: str, user_name: str, token_hash: str, label: str, created_by: str,
+                  created_at: datetime, expires_at: datetime) -> TokenRow:
+        with self.writing() as session:
+            return credentials.add_token(session, token_id, user_name, token_hash, label, created_by, created_at,
+                                         expires_at)
+
+    def get_token(self, token_id: str) -> TokenRow | None:
+        with self.reading() as session:
+            return credentials.get_token(session, token_id)
+
+    def token_id_for_hash(self, token_hash: str) -> str | None:
+        with self.reading() as session:
+            return credentials.token_id_for_hash(session, token_hash)
+
+    def find_token(self, token_hash: str) -> tuple[TokenRow, UserRow] | None:
+        with self.reading() as session:
+            return credentials.find_token(session, token_hash)
+
+    def list_tokens(self, user_name: str) -> list[TokenRow]:
+        with self.reading() as session:
+            return credentials.list_tokens(session, user_name)
+
+    def revoke_token(self, token_id: str, at: datetime) -> TokenRow | None:
+        with self.writing() as session:
+            return credentials.revoke_token(session, token_id, at)
+
+    def touch_token(self, token_id: str, at: datetime, every: timedelta) -> None:
+        with self.writing() as session:
+            credentials.touch_token(session, token_id, at, every)
+
+    def add_session(self, id_hash: str, user_name: str, csrf_secret: str, client: str, created_at: datetime,
+                    expires_at: datetime, idle_seconds: int) -> SessionRow:
+        with self.writing() as session:
+            credentials.prune_sessions(session, created_at)
+            return credentials.add_session(session, id_hash, user_name, csrf_secret, client, created_at,
+                                           expires_at, idle_seconds)
+
+    def find_session(self, id_hash: str) -> tuple[SessionRow, UserRow] | None:
+        with self.reading() as session:
+            return credentials.find_session(session, id_hash)
+
+    def touch_session(self, id_hash: str, at: datetime, every: timedelta) -> None:
+        with self.writing() as session:
+            credentials.touch_session(session, id_hash, at, every)
+
+    def delete_session(self, id_hash: str) -> bool:
+        with self.writing() as session:
+            return credentials.delete_session(session, id_hash)
+
+    def delete_user_sessions(self, user_name: str) -> int:
+        with self.writing() as session:
+            return credentials.delete_user_sessions(session, user_name)
+
+    def throttle_reserve(self, limits: Sequence[tuple[str, int]], now: datetime, window: timedelta,
+                         lockout: timedelta) -> datetime | None:
+        """Count an attempt against each ``(key, limit)``, or return until when a key is blocked."""
+        with self.writing() as session:
+            return credentials.throttle_reserve(session, limits, now, window, lockout)
+
+    def throttle_release(self, limits: Sequence[tuple[str, int]], reset: Sequence[str] = ()) -> None:
+        with self.writing() as session:
+            credentials.throttle_release(session, limits, reset)
 
 
 def open_catalog(url: str) -> Catalog:

@@ -1,6 +1,6 @@
 """A deterministic, engine-independent dump of the catalog's derived content (documents with pages, users,
-audit events): two catalogs with the same content give equal snapshots, whatever the engine or insertion order.
-The batch journal is left out (it is operational state, not rebuilt from S3)."""
+audit events; no credentials): two catalogs with the same content give equal snapshots, whatever the engine or
+insertion order. The batch journal is left out (it is operational state, not rebuilt from S3)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def snapshot(session: Session) -> dict[str, Any]:
         row["record"] = json.loads(row.pop("record_json"))  # compared as data, not as whitespace
         row["pages"] = pages.get(doc.id, [])
         documents.append(row)
-    users = [_columns(u) for u in session.scalars(select(User).order_by(User.name))]
+    # Credentials are live state, never rebuilt from S3 (and never dumped): the password hash stays out.
+    users = [{k: v for k, v in _columns(u).items() if k != "password_hash"}
+             for u in session.scalars(select(User).order_by(User.name))]
     audit = [audit_dict(e) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
     return {"documents": documents, "users": users, "audit": audit}

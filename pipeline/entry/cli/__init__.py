@@ -13,7 +13,19 @@ from typing import Annotated
 
 import typer
 
-from pipeline.entry.cli import admin, disposal, docs, dossier, export, find, ingest, retention, signing, stats
+from pipeline.entry.cli import (
+    admin,
+    disposal,
+    docs,
+    dossier,
+    export,
+    find,
+    ingest,
+    report,
+    retention,
+    signing,
+    stats,
+)
 from pipeline.entry.cli.common import STATE, CliError
 from pipeline.entry.cli.metrics import metrics as metrics_command
 
@@ -47,7 +59,7 @@ def root(
 
 
 for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.show, docs.get, docs.verify,
-                stats.stats, signing.sign, signing.renew):
+                stats.stats, report.report, signing.sign, signing.renew):
     app.command()(command)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")

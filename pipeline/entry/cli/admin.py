@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, time, timedelta, timezone
 from typing import Annotated
 
@@ -10,9 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.core.vocabulary import Classification
-from pipeline.entry.cli.common import CliError, date_option, out, print_json, session
+from pipeline.entry.cli.common import CliError, date_option, err, out, print_json, session
 
-user_app = typer.Typer(no_args_is_help=True, help="Users: roles and clearance.")
+user_app = typer.Typer(no_args_is_help=True, help="Users: roles, clearance, passwords and API tokens.")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
 VN = timezone(timedelta(hours=7))
 ROLE_HELP = "archivist, staff, records-officer or admin (repeat for several)"
@@ -60,6 +61,76 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print as JSO
         table.add_row(escape(str(row["name"])), ", ".join(row["roles"]), str(row["clearance"]),  # type: ignore[arg-type]
                       "disabled" if row["disabled"] else "active")
     out.print(table)
+
+
+@user_app.command("passwd")
+def user_passwd(name: Annotated[str, typer.Argument(help="User name.")],
+                password_stdin: Annotated[bool, typer.Option(
+                    "--password-stdin", help="Read the password from the first line of standard input.")] = False,
+                ) -> None:
+    """Set a user's password (an admin: anyone's; a user: their own). At least 12 characters, not the name.
+    The user's browser sessions end."""
+    from pipeline.app import auth
+
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    elif sys.stdin.isatty():
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise CliError("give the password on standard input with --password-stdin")
+    with session() as (ctx, actor):
+        auth.set_password(ctx, actor, name, password)
+    out.print(f"Password set for {escape(name)}")
+
+
+@user_app.command("token")
+def user_token(name: Annotated[str, typer.Argument(help="User name.")],
+               expires_days: Annotated[int, typer.Option("--expires-days", min=1, max=3650,
+                                                         help="Valid for this many days.")] = 90,
+               label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "") -> None:
+    """Issue an API token: printed once on standard output (only its hash is kept); details on stderr."""
+    from pipeline.app.auth_tokens import issue_token
+
+    with session() as (ctx, actor):
+        issued = issue_token(ctx, actor, name, label, expires_days)
+    sys.stdout.write(issued.token + "\n")
+    sys.stdout.flush()
+    err.print(f"API token {issued.id} for {escape(name)}{f' ({escape(issued.label)})' if issued.label else ''}, "
+              f"valid until {issued.expires_at.astimezone(VN):%Y-%m-%d %H:%M} (+07:00): store it now, "
+              "it is not shown again")
+
+
+@user_app.command("tokens")
+def user_tokens(name: Annotated[str, typer.Argument(help="User name.")],
+                as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List a user's API tokens (ids, labels, dates, state; never the tokens)."""
+    from pipeline.app.auth_tokens import list_tokens
+
+    with session() as (ctx, actor):
+        rows = list_tokens(ctx, actor, name)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "label", "created", "expires", "last used", "state", title=f"API tokens of {escape(name)}")
+    for row in rows:
+        table.add_row(str(row["id"]), escape(str(row["label"])), *(_vn(row[k]) for k in
+                      ("created_at", "expires_at", "last_used_at")), str(row["state"]))
+    out.print(table)
+
+
+@user_app.command("revoke")
+def user_revoke(token_id: Annotated[str, typer.Argument(metavar="TOKEN_ID",
+                                                        help="The token's id (or the token itself).")]) -> None:
+    """Revoke an API token (an admin: anyone's; a user: their own)."""
+    from pipeline.app.auth_tokens import revoke_token
+
+    with session() as (ctx, actor):
+        row = revoke_token(ctx, actor, token_id)
+    out.print(f"Revoked API token {row['id']} of {escape(str(row['user']))}")
+
+
+def _vn(value: object) -> str:
+    return value.astimezone(VN).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
 
 
 def _level(value: str) -> Classification:
