@@ -54,7 +54,8 @@ def test_scanned_majority_misses_target_and_empty_archive() -> None:
     at_the_line = compute_stats(third, StatsSettings(scanned_share_max=1 / 3))["targets"]["scanned_share"]
     assert at_the_line["value"] == 0.3333 and at_the_line["met"] is False  # exactly 1/3 is not below 1/3
     empty = compute_stats([])
-    assert empty["documents"]["total"] == 0 and empty["signed"]["share"] == 0.0
+    assert empty["documents"]["total"] == 0 and empty["signed"]["share"] is None  # no documents: no share
+    assert empty["scanned_share"] is None and empty["scanned_share_ok"] is None  # not "met"
     assert all(t["met"] is None for name, t in empty["targets"].items() if name != "electronic_only_on_paper")
     assert empty["processing"] == {"count": 0, "median_s": None, "p90_s": None, "within_deadline": 0, "share": None}
 
@@ -69,7 +70,7 @@ def test_electronic_share_leaves_secret_documents_out_and_paper_copies_of_electr
     ]
     stats = compute_stats(records)
     assert stats["electronic"] == {"count": 1, "of": 4, "share": 0.25}
-    assert stats["electronic_only_on_paper"] == {"count": 2, "by_type": {"Giấy mời": 1, "cong van": 1}}
+    assert stats["electronic_only_on_paper"] == {"count": 2, "by_type": {"Công văn": 1, "Giấy mời": 1}}  # one spelling
     assert stats["targets"]["electronic_only_on_paper"] == {"value": 2, "target": 0, "rule": "=", "met": False}
     custom = compute_stats(records, StatsSettings(electronic_only_types=["Quyết định"], electronic_exchange_min=0.2))
     assert custom["electronic_only_on_paper"]["by_type"] == {"Quyết định": 2}
@@ -131,3 +132,16 @@ def test_groups_split_the_same_documents() -> None:
     assert [g["key"] for g in groups] == [{"unit": "A", "month": "2026-10"}, {"unit": "B", "month": "2026-10"}]
     assert [g["documents"]["total"] for g in groups] == [1, 2] and groups[1]["pages"]["total"] == 2
     assert sum(g["documents"]["total"] for g in groups) == compute_stats(records)["documents"]["total"]
+
+
+def test_one_unit_whatever_its_spelling_and_csv_cells_that_would_run_as_formulas() -> None:
+    from pipeline.entry.cli.stats import _cell
+
+    records = [_record(1, Origin.SCANNED, 1, False, "Văn phòng"),
+               _record(2, Origin.BORN_DIGITAL, 1, False, "Văn Phòng"),
+               _record(3, Origin.BORN_DIGITAL, 1, False, "Văn phòng")]
+    stats = compute_stats(records)
+    assert stats["units"]["count"] == 1 and list(stats["by_unit"]) == ["Văn phòng"]
+    assert stats["by_unit"]["Văn phòng"]["total"] == 3
+    assert [_cell(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "Văn phòng", 0.5, -1)] == [
+        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "Văn phòng", 0.5, -1]

@@ -134,7 +134,9 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     batch_id = f"{plan.received_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     ctx.catalog.start_batch(batch_id, plan.batch, str(plan.root), actor.name)
     for entry in [*plan.problems, *plan.documents]:
-        ctx.catalog.plan_item(batch_id, entry.source_path, getattr(entry, "doc_id", ""))
+        meta = getattr(entry, "metadata", None)  # a problem (unreadable input) has no classification: unknown
+        ctx.catalog.plan_item(batch_id, entry.source_path, getattr(entry, "doc_id", ""),
+                              rank=meta.classification.rank if meta is not None else None)
     ctx.audit.record(actor.name, "batch.start", batch_id, "ok",
                      {"name": plan.batch, "documents": len(plan.documents), "problems": len(plan.problems),
                       "skipped": len(plan.skipped), "executor": mode})
@@ -161,7 +163,8 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     for outcome in report.documents:
         if outcome.status in (FAILED, PENDING):
             ctx.catalog.set_item_state(batch_id, outcome.source, outcome.status, reason=outcome.reason)
-    metrics.documents_done(ctx.settings, [d for d in report.documents if d.status == FAILED],
+    # A refused worker result was counted by the worker that sent it (if any did): not counted twice here.
+    metrics.documents_done(ctx.settings, [d for d in report.documents if d.status == FAILED and d.stage != UNCONFIRMED],
                            {d.source_path: d.origin.value for d in plan.documents})
     order = {d.source_path: i for i, d in enumerate(plan.documents)}
     report.documents.sort(key=lambda d: (order.get(d.source, -1), d.source))
@@ -204,6 +207,9 @@ def _run_local(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items
     return outcomes
 
 
+UNCONFIRMED = "result-refused"  # the stage of a failure made from a worker result storage did not confirm
+
+
 def _confirmed(ctx: Context, outcome: DocumentOutcome, planned_id: str) -> DocumentOutcome:
     """A result read from the broker is a claim (anyone with the Redis password can write one): "archived"
     or "duplicate" stands only when storage holds the very document planned, else the input stays put."""
@@ -213,7 +219,7 @@ def _confirmed(ctx: Context, outcome: DocumentOutcome, planned_id: str) -> Docum
         return outcome
     log.warning("result for %s claims %s but storage has no document %s", outcome.source, outcome.status,
                 planned_id[:12])
-    return DocumentOutcome(outcome.source, FAILED, id=planned_id, reason=(
+    return DocumentOutcome(outcome.source, FAILED, id=planned_id, stage=UNCONFIRMED, reason=(
         f"the worker's result says {outcome.status}, but storage holds no such document; input left in the batch"))
 
 

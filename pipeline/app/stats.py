@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeline.app.context import Context
 from pipeline.app.statistics import StatsQuery, electronic_statistics, figures
-from pipeline.app.statistics.service import Setup, by_unit
+from pipeline.app.statistics.service import Setup, by_unit, one_spelling
 from pipeline.catalog.rows import StatsRow
 from pipeline.core.actor import Actor
 from pipeline.core.record import DocumentRecord
@@ -27,5 +27,5 @@ def compute_stats(records: Iterable[DocumentRecord | StatsRow], settings: StatsS
                   ) -> dict[str, Any]:
     """The figures of the whole of ``records`` (records or catalog rows), without grouping or backlog."""
     setup = Setup.from_settings(settings or StatsSettings())
-    facts = [setup.fact(r) for r in records]
+    facts = one_spelling([setup.fact(r) for r in records])
     return {**figures(facts, setup.targets), "by_unit": by_unit(facts)}

@@ -199,10 +199,11 @@ class Catalog:
             return journal.start(session, batch_id, name, root, actor_name)
 
     def plan_item(self, batch_id: str, source_path: str, doc_id: str | None,
-                  state: DocState | str = DocState.PLANNED) -> None:
-        """Record (or re-record) a planned item: state, doc id; stage and reason are cleared."""
+                  state: DocState | str = DocState.PLANNED, rank: int | None = None) -> None:
+        """Record (or re-record) a planned item: state, doc id, classification rank (None: unknown); stage and
+        reason are cleared."""
         with self.writing() as session:
-            journal.put_item(session, batch_id, source_path, state, doc_id=doc_id)
+            journal.put_item(session, batch_id, source_path, state, doc_id=doc_id, rank=rank)
 
     def set_item_state(self, batch_id: str, source_path: str, state: DocState | str, stage: str = "",
                        reason: str = "", doc_id: str | None = None) -> None:

@@ -49,13 +49,16 @@ def _require(session: Session, batch_id: str) -> None:
 
 
 def put_item(session: Session, batch_id: str, source_path: str, state: DocState | str, *, stage: str = "",
-             reason: str = "", doc_id: str | None = None, keep_doc_id: bool = False) -> None:
-    """Insert or update the item (batch_id, source_path). ``keep_doc_id``: a None doc_id leaves the stored one."""
+             reason: str = "", doc_id: str | None = None, keep_doc_id: bool = False, rank: int | None = None) -> None:
+    """Insert or update the item (batch_id, source_path). ``keep_doc_id``: a None doc_id leaves the stored one;
+    ``rank`` (the manifest's classification) is set when given and otherwise kept."""
     _require(session, batch_id)
     values = {"batch_id": batch_id, "source_path": source_path, "doc_id": doc_id, "state": DocState(state).value,
-              "stage": stage, "reason": reason, "updated_at": utcnow()}
+              "stage": stage, "reason": reason, "updated_at": utcnow(), "classification_rank": rank}
     stmt = insert_for(session, BatchItem.__table__).values(**values)
     update = {k: stmt.excluded[k] for k in ("state", "stage", "reason", "updated_at")}
+    if rank is not None:
+        update["classification_rank"] = stmt.excluded.classification_rank
     if doc_id is not None or not keep_doc_id:
         update["doc_id"] = stmt.excluded.doc_id
     session.execute(stmt.on_conflict_do_update(index_elements=["batch_id", "source_path"], set_=update))
@@ -63,8 +66,8 @@ def put_item(session: Session, batch_id: str, source_path: str, state: DocState 
 
 def items(session: Session, batch_id: str) -> list[BatchItemRow]:
     stmt = select(BatchItem).where(BatchItem.batch_id == batch_id).order_by(BatchItem.id)
-    return [BatchItemRow(i.batch_id, i.source_path, i.doc_id, DocState(i.state), i.stage, i.reason, i.updated_at)
-            for i in session.scalars(stmt)]
+    return [BatchItemRow(i.batch_id, i.source_path, i.doc_id, DocState(i.state), i.stage, i.reason, i.updated_at,
+                         i.classification_rank) for i in session.scalars(stmt)]
 
 
 def finish(session: Session, batch_id: str, state: str) -> BatchRow:

@@ -130,6 +130,7 @@ class BatchItem(Base):
     stage: Mapped[str] = mapped_column(String(32), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    classification_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: unknown (unreadable)
 
 
 class AuditEvent(Base):

@@ -93,3 +93,4 @@ class BatchItemRow:
     stage: str
     reason: str
     updated_at: datetime
+    classification_rank: int | None = None  # the manifest's classification; None: unknown

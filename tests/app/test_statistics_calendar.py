@@ -155,3 +155,10 @@ def test_a_batch_takes_received_at_per_document(tmp_path: Path) -> None:
     assert problem.source_path == "c.pdf" and "received_at '3000-01-01' is before 1800 or in the future" in \
         problem.reason
     assert plan.manifest_errors == []
+
+
+def test_a_document_archived_exactly_at_the_deadline_is_on_time_whatever_its_microseconds() -> None:
+    cal = WorkCalendar()
+    for micro in range(0, 1_000_000, 997):
+        start = vn(2026, 11, 3, 8, 0).replace(microsecond=micro)  # a Tuesday morning
+        assert cal.working_seconds(start, start.replace(hour=10)) == 7200.0

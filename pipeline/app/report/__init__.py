@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,11 @@ def write_report(ctx: Context, actor: Actor, query: ReportQuery, output: Path) -
     else:
         from pipeline.app.report import html
 
-        partial = output.with_name(f".{output.name}.partial")
+        fd, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".partial", dir=output.parent)  # 0600, new
+        partial = Path(name)
         try:
-            html.write(report, partial)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(html.render(report))
             os.replace(partial, output)
         finally:
             partial.unlink(missing_ok=True)

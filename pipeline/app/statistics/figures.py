@@ -124,7 +124,7 @@ def figures(facts: Sequence[Fact], targets: Targets) -> dict[str, Any]:
         "documents": {**docs, "total": total},
         "pages": {**pages, "total": sum(pages.values())},
         "disposed": sum(f.disposed for f in facts),
-        "signed": {"count": signed, "share": share(signed, total) or 0.0},
+        "signed": {"count": signed, "share": share(signed, total)},
         "issuer_signed": {"count": issuer_signed, "share": share(issuer_signed, total)},
         "units": {"count": len(units), "signing": len(signing), "share": share(len(signing), len(units))},
         "electronic": {"count": electronic, "of": len(open_docs), "share": share(electronic, len(open_docs))},
@@ -132,9 +132,9 @@ def figures(facts: Sequence[Fact], targets: Targets) -> dict[str, Any]:
         "processing": {"count": len(times), "median_s": _seconds(statistics.median(times) if times else None),
                        "p90_s": _seconds(nearest_rank(times, 0.9)), "within_deadline": on_time,
                        "share": share(on_time, len(times))},
-        "scanned_share": scanned["value"] or 0.0,  # the first figures' keys, kept for their readers
+        "scanned_share": scanned["value"],  # the first figures' keys, kept for their readers (None: no documents)
         "scanned_share_target": targets.scanned_share_max,
-        "scanned_share_ok": scanned["met"] is not False,
+        "scanned_share_ok": scanned["met"],
         "targets": {
             "scanned_share": scanned,
             "signed_share": _target(issuer_signed, total, targets.signed_share_min, ">="),

@@ -10,7 +10,7 @@ has no classification yet: only those who run intake (archivist role) see it, as
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -98,7 +98,10 @@ class Setup:
                       row.state is DocState.DISPOSED)
         doc_id, origin, pages, signed, issuer_signed, unit, doc_type, level, received, archived, disposed = values
         when = received or archived
-        took = None if received is None or archived is None else self.calendar.working_seconds(received, archived)
+        # Archived before received (clocks of two hosts apart, bad data) is no processing time at all: left out
+        # of the timeliness figures rather than counted as on time.
+        took = (None if received is None or archived is None or archived < received
+                else self.calendar.working_seconds(received, archived))
         return Fact(doc_id, origin, pages, signed, issuer_signed, unit, doc_type,
                     Classification(level).rank >= SECRET_RANK, local_date(when) if when else None,
                     self.electronic_only(doc_type), disposed, took)
@@ -124,6 +127,24 @@ def select_facts(facts: Iterable[Fact], days: DateRange, unit: str | None) -> li
     return chosen
 
 
+def _canonical(names: Iterable[str]) -> dict[str, str]:
+    """Each name → the spelling of its kind used most often (ties: the first in order), where names of one
+    kind differ only in case, diacritics or spacing ("Văn phòng", "Văn Phòng", "van phong")."""
+    counts: dict[str, dict[str, int]] = {}
+    for name in names:
+        spellings = counts.setdefault(" ".join(fold(name).split()), {})
+        spellings[name] = spellings.get(name, 0) + 1
+    best = {key: min(s, key=lambda n: (-s[n], n)) for key, s in counts.items()}
+    return {name: best[" ".join(fold(name).split())] for s in counts.values() for name in s}
+
+
+def one_spelling(facts: Sequence[Fact]) -> list[Fact]:
+    """Units and document types counted and grouped once whatever their spelling, as the ``--unit`` filter
+    already matches them."""
+    units, types = _canonical(f.unit for f in facts), _canonical(f.doc_type for f in facts)
+    return [replace(f, unit=units[f.unit], doc_type=types[f.doc_type]) for f in facts]
+
+
 def by_unit(facts: Sequence[Fact]) -> dict[str, dict[str, int]]:
     """Documents by origin and signed archival copies per unit (the first statistics' shape)."""
     units: dict[str, dict[str, int]] = {}
@@ -141,6 +162,7 @@ def backlog(ctx: Context, actor: Actor) -> dict[str, Any] | None:
     for users who do not run intake: a quarantined input has no classification to filter on."""
     if not actor.has(Role.ARCHIVIST):
         return None
+    top = actor.clearance.rank >= Classification.TUYET_MAT.rank
     archived = {row.id for row in ctx.catalog.stats_rows(Classification.TUYET_MAT.rank)}
     latest: dict[tuple[str, str], tuple[datetime, DocState, str]] = {}
     names: dict[str, str] = {}
@@ -151,6 +173,9 @@ def backlog(ctx: Context, actor: Actor) -> dict[str, Any] | None:
         for item in ctx.catalog.batch_items(batch.id):
             if item.state not in BACKLOG_STATES or (item.doc_id and item.doc_id in archived):
                 continue
+            rank = item.classification_rank
+            if (rank is None and not top) or (rank is not None and rank > actor.clearance.rank):
+                continue  # above the reader's clearance, or unknown (only the highest clearance counts those)
             key = ("id", item.doc_id) if item.doc_id else (batch.id, item.source_path)
             seen = latest.get(key)
             if seen is None or as_utc(item.updated_at) >= seen[0]:
@@ -162,7 +187,8 @@ def backlog(ctx: Context, actor: Actor) -> dict[str, Any] | None:
         entry = batches.setdefault(batch_id, {"id": batch_id, "name": names[batch_id],
                                               **{s.value: 0 for s in BACKLOG_STATES}})
         entry[state.value] += 1
-    return {**counts, "total": sum(counts.values()), "batches": sorted(batches.values(), key=lambda b: b["id"])}
+    return {**counts, "total": sum(counts.values()), "batches": sorted(batches.values(), key=lambda b: b["id"]),
+            "scope": "all batches, current state: not filtered by period or unit"}
 
 
 def electronic_statistics(ctx: Context, actor: Actor, query: StatsQuery | None = None) -> dict[str, Any]:
@@ -172,7 +198,8 @@ def electronic_statistics(ctx: Context, actor: Actor, query: StatsQuery | None =
     query.check()
     days = query.days()
     setup = Setup.from_settings(ctx.settings.stats)
-    facts = select_facts((setup.fact(row) for row in ctx.catalog.stats_rows(actor.clearance.rank)), days, query.unit)
+    facts = one_spelling(select_facts((setup.fact(row) for row in ctx.catalog.stats_rows(actor.clearance.rank)),
+                                      days, query.unit))
     return {
         "scope": {**days.to_dict(), "period": query.period, "unit": query.unit, "by": list(query.by),
                   "clearance": actor.clearance.value, "generated_at": datetime.now(UTC).isoformat()},

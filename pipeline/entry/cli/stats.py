@@ -60,11 +60,18 @@ def stats(
         _print(data)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
+    """A CSV cell; text that a spreadsheet would run as a formula (unit and type names come from manifests)
+    is quoted with a leading apostrophe."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return value
 
 
