@@ -2,20 +2,61 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from pipeline.app.context import Context
 from pipeline.core.actor import Actor
-from pipeline.core.vocabulary import Role
+from pipeline.core.vocabulary import Classification, Role
+
+DOC_ID = re.compile(r"^[0-9a-f]{64}$")
+LISTS = ("documents", "destroyed", "skipped", "failed", "still_held", "excluded")  # detail keys naming documents
+
+
+def _record_documents(ctx: Context, object_id: str, cache: dict[str, set[str]]) -> set[str]:
+    """The documents a hold (H-…) or a disposal proposal (P-…) covers: events about it name them too."""
+    if object_id not in cache:
+        found: set[str] = set()
+        if object_id.startswith("H-"):
+            hold = ctx.catalog.get_hold(object_id)
+            found = set(hold.documents) if hold else set()
+        elif object_id.startswith("P-"):
+            proposal = ctx.store.get_proposal(object_id)
+            found = set(proposal.item_ids()) if proposal else set()
+        cache[object_id] = found
+    return cache[object_id]
+
+
+def _named_documents(event: dict[str, Any]) -> set[str]:
+    """The document ids an event names: its object, and the ids its detail lists."""
+    named = {str(event.get("object", ""))}
+    detail = event.get("detail") or {}
+    for key in LISTS:
+        value = detail.get(key) if isinstance(detail, dict) else None
+        named |= set(map(str, value)) if isinstance(value, list | dict) else set()
+    return {n for n in named if DOC_ID.match(n)}
 
 
 def list_events(ctx: Context, actor: Actor, object_id: str | None = None, actor_name: str | None = None,
                 date_from: datetime | None = None, date_to: datetime | None = None,
                 limit: int | None = 200) -> list[dict[str, Any]]:
-    """Events in chain order (the latest ``limit`` of them), filtered by object, actor and time."""
+    """Events in chain order (the latest ``limit`` of them), filtered by object, actor and time. An event that
+    names a document above the reader's clearance (or one the catalog does not know, e.g. quarantined, unless
+    the reader holds the highest clearance) does not exist for them, like the document."""
     actor.require(Role.RECORDS_OFFICER, "read the audit trail")
     events = ctx.catalog.query_audit(object_id=object_id, actor=actor_name, date_from=date_from, date_to=date_to)
+    if actor.clearance is not Classification.TUYET_MAT:
+        seen: dict[str, bool] = {}
+
+        def visible(doc_id: str) -> bool:
+            if doc_id not in seen:
+                seen[doc_id] = ctx.catalog.get_record(doc_id, actor.clearance.rank) is not None
+            return seen[doc_id]
+
+        covers: dict[str, set[str]] = {}
+        events = [e for e in events
+                  if all(visible(d) for d in _named_documents(e) | _record_documents(ctx, str(e["object"]), covers))]
     events = events[-limit:] if limit else events
     for event in events:
         if isinstance(event.get("at"), datetime):

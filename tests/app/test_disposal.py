@@ -216,6 +216,11 @@ def test_a_proposal_with_documents_above_your_clearance_is_not_yours(home: Home,
     assert rejected["state"] == "rejected" and rejected["rejected_by"] == "admin"
     again = _json(home, "disposal", "propose", ids["moi-mat-2011.pdf"][:12], user="")  # free to propose again
     assert again["id"] != secret["id"]
+    # the audit trail names the Mật document (its ingest, the proposals listing it): not for this officer
+    assert _json(home, "audit", "list", "--object", ids["moi-mat-2011.pdf"]) == []
+    assert _json(home, "audit", "list", "--object", secret["id"]) == []
+    assert "ingest" in {e["action"] for e in _json(home, "audit", "list", "--object", ids["moi-mat-2011.pdf"],
+                                                   user="")}
 
 
 def test_a_proposal_changed_in_storage_is_never_executed(home: Home, ids: dict[str, str],

@@ -23,6 +23,7 @@ from pipeline.entry.cli import (
     ingest,
     report,
     retention,
+    serve,
     signing,
     stats,
 )
@@ -59,7 +60,7 @@ def root(
 
 
 for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.show, docs.get, docs.verify,
-                stats.stats, report.report, signing.sign, signing.renew):
+                stats.stats, report.report, signing.sign, signing.renew, serve.serve):
     app.command()(command)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")
