@@ -36,3 +36,14 @@ echo '$ archive search "07/CT-BTTTT"'
 archive search "07/CT-BTTTT"
 echo
 archive audit verify
+echo
+# A sign-in for the service on this data: a fresh random password each run, shown once, never stored in clear.
+archive user list --json | grep -q '"name": "demo"' || archive user add demo --role admin --clearance tuyet-mat >/dev/null
+password=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')
+printf '%s\n' "$password" | archive user passwd demo --password-stdin >/dev/null
+echo "The service on this data:"
+echo "  ARCHIVE_HOME=$ARCHIVE_HOME .venv/bin/archive services up"
+echo "  ARCHIVE_HOME=$ARCHIVE_HOME .venv/bin/archive serve        # API at http://127.0.0.1:8000 (OpenAPI: /openapi.json)"
+echo "  sign in as 'demo' with password '$password' (POST /api/v1/session), or:"
+echo "  TOKEN=\$(ARCHIVE_HOME=$ARCHIVE_HOME .venv/bin/archive user token demo); curl -H \"Authorization: Bearer \$TOKEN\" 'http://127.0.0.1:8000/api/v1/search?q=van+ban+dien+tu'"
+
