@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import ipaddress
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +19,7 @@ from minio.time import to_iso8601utc
 
 from pipeline.archive.errors import ArchiveError, NotFoundError
 from pipeline.archive.fixity import CHUNK
+from pipeline.core.net import is_loopback
 from pipeline.core.settings import S3Settings
 
 MISSING_CODES = {"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"}
@@ -49,13 +49,6 @@ def make_client(s3: S3Settings, http: urllib3.PoolManager | None = None) -> Mini
                  region=s3.region, http_client=http or http_client())
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def unreachable_message(endpoint: str, local: bool | None = None) -> str:

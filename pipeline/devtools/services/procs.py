@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import ipaddress
 import os
 import signal
 import socket
@@ -25,16 +24,6 @@ def split_endpoint(endpoint: str) -> tuple[str, int]:
     if not host:
         return endpoint, 80
     return host.strip("[]"), int(port)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 
 

@@ -39,10 +39,10 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException
 
+from pipeline.core.net import is_loopback
 from pipeline.core.settings import S3Settings, Settings
 from pipeline.devtools.services.procs import (
     _busy_ports,
-    _is_loopback,
     _os_free_port,
     _signal_group,
     alive,
@@ -252,7 +252,7 @@ def start_s3(settings: Settings, timeout_s: float = 60) -> None:
 
 def _start(settings: Settings, layout: _Layout, timeout_s: float) -> None:
     host, _port = split_endpoint(settings.s3.endpoint)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise S3ServerError(f"s3.endpoint {settings.s3.endpoint} is not a loopback address: a local S3 "
                             "server binds 127.0.0.1 only (set s3.manage_local = false for MinIO)")
     ports = _Ports.of(settings.s3)

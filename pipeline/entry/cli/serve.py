@@ -3,21 +3,12 @@ address it speaks plain HTTP: put a TLS reverse proxy in front of it."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated
 
 import typer
 
+from pipeline.core.net import is_loopback
 from pipeline.entry.cli.common import err, settings
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
