@@ -41,9 +41,9 @@ def _named_documents(event: dict[str, Any]) -> set[str]:
 def list_events(ctx: Context, actor: Actor, object_id: str | None = None, actor_name: str | None = None,
                 date_from: datetime | None = None, date_to: datetime | None = None,
                 limit: int | None = 200) -> list[dict[str, Any]]:
-    """Events in chain order (the latest ``limit`` of them), filtered by object, actor and time. An event that
-    names a document above the reader's clearance (or one the catalog does not know, e.g. quarantined, unless
-    the reader holds the highest clearance) does not exist for them, like the document."""
+    """Events in chain order (the latest ``limit`` of them), filtered by object, actor and time. Below the
+    highest clearance a reader sees only the events about documents within their clearance (or holds and
+    proposals covering only such documents); every other event may count or name documents above it."""
     actor.require(Role.RECORDS_OFFICER, "read the audit trail")
     events = ctx.catalog.query_audit(object_id=object_id, actor=actor_name, date_from=date_from, date_to=date_to)
     if actor.clearance is not Classification.TUYET_MAT:
@@ -55,8 +55,15 @@ def list_events(ctx: Context, actor: Actor, object_id: str | None = None, actor_
             return seen[doc_id]
 
         covers: dict[str, set[str]] = {}
-        events = [e for e in events
-                  if all(visible(d) for d in _named_documents(e) | _record_documents(ctx, str(e["object"]), covers))]
+
+        def shown(event: dict[str, Any]) -> bool:
+            # Below the highest clearance only events about documents one may see (directly, or through a hold
+            # or a proposal covering only such documents): batch, reindex, report and quarantine events carry
+            # counts and names that include documents above it.
+            named = _named_documents(event) | _record_documents(ctx, str(event["object"]), covers)
+            return bool(named) and all(visible(d) for d in named)
+
+        events = [e for e in events if shown(e)]
     events = events[-limit:] if limit else events
     for event in events:
         if isinstance(event.get("at"), datetime):

@@ -108,15 +108,11 @@ def release(ctx: Context, actor: Actor, hold_id: str, reason: str) -> Hold:
 
 
 def list_holds(ctx: Context, actor: Actor, include_released: bool = False) -> list[Hold]:
-    """Holds, each listing only the documents the actor may see."""
+    """The holds whose documents the actor may all see."""
     actor.require(Role.RECORDS_OFFICER, "list legal holds")
-    visible = []
-    for hold in ctx.catalog.list_holds():
-        if hold.active or include_released:
-            seen = [d for d in hold.documents if ctx.catalog.get_record(d, actor.clearance.rank) is not None]
-            if seen or not hold.documents:  # a hold on nothing you may see is not shown at all
-                visible.append(hold.model_copy(update={"documents": seen}))
-    return visible
+    # As for release: a hold on any document above the actor's clearance is not theirs to see.
+    return [hold for hold in ctx.catalog.list_holds()
+            if (hold.active or include_released) and _sees_all(ctx, actor, hold)]
 
 
 def _sees_all(ctx: Context, actor: Actor, hold: Hold) -> bool:

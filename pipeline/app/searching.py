@@ -51,7 +51,7 @@ def more_like_this(ctx: Context, actor: Any, ident: str, limit: int = 10) -> lis
 
 
 def hit_dict(hit: Hit) -> dict[str, Any]:
-    return {"id": hit.id, "doc_number": hit.doc_number, "title": hit.title, "score": round(hit.score, 4),
+    return {"id": hit.id, "doc_number": hit.doc_number, "title": hit.title,
             "origin": hit.origin, "page": hit.page, "snippet": hit.snippet}
 
 

@@ -222,7 +222,16 @@ def test_download_streams_the_exact_bytes(app: Any, home: Home, world: dict[str,
     assert 'filename="cong-khai.pdf"' in original.headers["content-disposition"]
     ranged = staff.get(f"/api/v1/documents/{public}/pdf", headers={"Range": "bytes=0-4"})
     assert ranged.status_code == 206 and ranged.content == b"%PDF-"
+    assert ranged.headers["x-content-type-options"] == "nosniff"
+    beyond = staff.get(f"/api/v1/documents/{public}/pdf", headers={"Range": "bytes=999999999-"})
+    assert beyond.status_code == 416  # answered without background tasks: the copy must still go
     assert not list(home.settings.work_dir.glob("api-download-*"))  # the temporary copies are gone
+    hits = staff.get("/api/v1/search", params={"q": "công khai"}).json()["hits"]
+    assert hits and all("score" not in h for h in hits)  # raw scores depend on documents above clearance
+    deep = staff.get("/api/v1/search", params={"q": "công khai", "page": 101, "page_size": 100})
+    assert deep.status_code == 422 and deep.json()["error"]["code"] in ("invalid", "validation")
+    edge = as_user(app, world, "quan").get("/api/v1/audit", params={"to": "9999-12-31"})
+    assert edge.status_code == 422  # the calendar's edge is a bad date, not a server error
 
 
 def test_roles_are_checked_by_the_application_layer(app: Any, world: dict[str, Any]) -> None:
@@ -232,8 +241,13 @@ def test_roles_are_checked_by_the_application_layer(app: Any, world: dict[str, A
         error(staff.request(method, path), 403, "forbidden")
     error(staff.post("/api/v1/holds", json={"documents": [world["public"]], "reason": "r", "case": "c"}), 403)
     error(officer.get("/api/v1/holds", params={"page_size": 1000}), 422, "validation")
-    audit = officer.get("/api/v1/audit", params={"page_size": 3}).json()
+    audit = admin.get("/api/v1/audit", params={"page_size": 3}).json()
     assert len(audit["items"]) == 3 and audit["total"] > 3 and audit["items"][0]["seq"] > audit["items"][1]["seq"]
+    # below the highest clearance, only events about documents one may see (batch events count them all)
+    seen = officer.get("/api/v1/audit", params={"page_size": 200}).json()["items"]
+    assert seen and all(e["object"] in (world["public"], world["secret"]) or e["object"][:2] in ("H-", "P-")
+                        for e in seen)
+    assert not {"batch.start", "batch.finish"} & {e["action"] for e in seen}
     assert officer.get("/api/v1/retention/due").json()["total"] == 0
     error(officer.post("/api/v1/disposals", json={"documents": [world["public"]]}), 422, "invalid")
     error(officer.post("/api/v1/disposals/P-20260101-deadbeef/approve", json={"decision": "QĐ 1", "council": "A"}),

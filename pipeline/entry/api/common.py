@@ -60,9 +60,12 @@ def day(value: str | None, name: str) -> date | None:
     if value is None or not value.strip():
         return None
     try:
-        return parse_date(value)
+        found = parse_date(value)
     except ValueError as exc:
         raise Invalid(f"{name}: {exc}") from None
+    if not 1800 <= found.year <= 2200:  # the calendar's edges overflow date arithmetic (a 500, not a 422)
+        raise Invalid(f"{name}: {found} is outside the years 1800-2200")
+    return found
 
 
 DayParam = Annotated[str | None, StringConstraints(max_length=20)]

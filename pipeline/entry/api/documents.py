@@ -16,17 +16,17 @@ from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 
 from pipeline.app import documents, searching, verification
 from pipeline.app.context import Context
-from pipeline.app.errors import NotFound
+from pipeline.app.errors import Invalid, NotFound
 from pipeline.app.searching import SearchQuery
 from pipeline.app.statistics import StatsQuery, electronic_statistics
 from pipeline.entry.api.auth import ActorDep
 from pipeline.entry.api.common import DayParam, DocRef, PageNo, SearchText, Short, context, day
 from pipeline.entry.api.errors import ErrorBody
 
+MAX_SEARCH_DEPTH = 10_000  # page × page_size: deeper pages make the engine collect that many results
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Ctx = Annotated[Context, Depends(context)]
@@ -37,7 +37,6 @@ class HitOut(BaseModel):
     id: str
     doc_number: str
     title: str
-    score: float
     origin: str
     page: int | None  # the page of the best match (1-based); None when only the metadata matched
     snippet: str  # HTML-escaped text, the matched words in <b>…</b>
@@ -71,6 +70,8 @@ def search(ctx: Ctx, who: ActorDep,
            page_size: Annotated[int, Query(ge=1, le=100, description="Hits per page.")] = 10) -> dict[str, Any]:
     """Full-text search within the caller's clearance: hits with snippets and the page of the best match,
     the total, facets (type, issuer, unit, origin, year …) over the whole result set."""
+    if page * page_size > MAX_SEARCH_DEPTH:
+        raise Invalid(f"page {page} of {page_size} hits is deeper than {MAX_SEARCH_DEPTH} results: narrow the search")
     query = SearchQuery(text=q, doc_type=doc_type, issuer=issuer, unit=unit, origin=origin, signed=signed,
                         date_from=day(date_from, "from"), date_to=day(date_to, "to"), sort=sort, page=page,
                         page_size=page_size)
@@ -136,10 +137,27 @@ def download(ctx: Ctx, who: ActorDep, doc_id: DocId,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    media = "application/pdf" if name.lower().endswith(".pdf") else (
-        mimetypes.guess_type(name)[0] or "application/octet-stream")
-    return FileResponse(path, media_type=media, filename=name,
-                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
+    guessed = mimetypes.guess_type(name)[0] or ""
+    media = "application/pdf" if name.lower().endswith(".pdf") else (  # never served as what an untrusted name says
+        guessed if guessed.startswith("image/") and guessed != "image/svg+xml" else "application/octet-stream")
+    return TempFileResponse(path, cleanup=tmp, media_type=media, filename=name,
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+
+class TempFileResponse(FileResponse):
+    """A file response that removes its temporary folder however the response ends: Starlette answers a bad or
+    unsatisfiable Range (400, 416) without running background tasks, which would leave a plain copy of a
+    possibly classified document in the work folder."""
+
+    def __init__(self, path: Path, *, cleanup: Path, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        self.cleanup = cleanup
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            shutil.rmtree(self.cleanup, ignore_errors=True)
 
 
 @router.post("/documents/{doc_id}/verify", tags=["documents"])

@@ -168,7 +168,7 @@ class RequestContext:
             else:
                 await self.app(scope, limited_receive, send_with_id)
         except Exception:
-            log.error("%s %s failed", scope.get("method"), scope.get("path"), exc_info=True)
+            log.error("%s %r failed", scope.get("method"), scope.get("path"), exc_info=True)  # %r: no forged lines
             if not response_started:
                 status = 500
                 await error_response(500, "internal", "internal error: the request id names it in the server log",

@@ -59,7 +59,7 @@ def search(
     for rank, hit in enumerate(results.hits, start=first + 1):
         number = f"[bold]{escape(hit.doc_number)}[/] " if hit.doc_number else ""
         out.print(f"{rank:>3}. {number}{escape(hit.title or '(untitled)')}  "
-                  f"[dim]{hit.origin} · page {hit.page or '-'} · score {hit.score:.2f} · {hit.id[:12]}[/]")
+                  f"[dim]{hit.origin} · page {hit.page or '-'} · {hit.id[:12]}[/]")
         if hit.snippet:
             out.print("     " + _MARK.sub(lambda m: f"[reverse]{m.group(1)}[/]", escape(hit.snippet)))
 
