@@ -7,7 +7,7 @@ day first, as Vietnamese documents write it: ``11/20/2026`` (US order) is refuse
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 # Vietnam time (+07:00; no daylight saving time): the records office's calendar day, messages, signing time.
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -31,3 +31,9 @@ def parse_date(text: str) -> date:
         return date(year, month, day)
     except ValueError:
         raise ValueError(f"{text!r} is not a date ({EXPECTED})") from None
+
+
+def day_bound(day: date, end: bool) -> datetime:
+    """A ``--from``/``--to`` day as an instant: the start of ``day`` in Vietnam time, or for an end bound the
+    start of the next day (so the whole last day is included)."""
+    return datetime.combine(day + timedelta(days=1) if end else day, time(), VIETNAM)

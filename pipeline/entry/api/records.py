@@ -5,7 +5,7 @@ released hold) is 409; a malformed request is 422."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -18,7 +18,7 @@ from pipeline.app.audit_queries import list_events
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid
 from pipeline.app.searching import SearchQuery
-from pipeline.core.dates import VIETNAM
+from pipeline.core.dates import day_bound
 from pipeline.entry.api.auth import ActorDep
 from pipeline.entry.api.common import (
     LIST_PAGE_SIZE,
@@ -56,7 +56,7 @@ def _conflict(action: Any, *args: Any, **kwargs: Any) -> Any:
 # ---- audit ------------------------------------------------------------------------------------------------
 def _bound(value: str | None, name: str, end: bool) -> datetime | None:
     found = day(value, name)
-    return None if found is None else datetime.combine(found + timedelta(days=1) if end else found, time(), VIETNAM)
+    return None if found is None else day_bound(found, end)
 
 
 @router.get("/audit", tags=["audit"])

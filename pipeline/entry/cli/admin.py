@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.core.dates import VIETNAM, day_bound
 from pipeline.core.vocabulary import Classification
 from pipeline.entry.cli.common import CliError, date_option, err, out, print_json, session
 
 user_app = typer.Typer(no_args_is_help=True, help="Users: roles, clearance, passwords and API tokens.")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
-VN = timezone(timedelta(hours=7))
 ROLE_HELP = "archivist, staff, records-officer or admin (repeat for several)"
 LEVEL_HELP = "public, internal, mat, toi-mat or tuyet-mat"
 
@@ -96,7 +96,7 @@ def user_token(name: Annotated[str, typer.Argument(help="User name.")],
     sys.stdout.write(issued.token + "\n")
     sys.stdout.flush()
     err.print(f"API token {issued.id} for {escape(name)}{f' ({escape(issued.label)})' if issued.label else ''}, "
-              f"valid until {issued.expires_at.astimezone(VN):%Y-%m-%d %H:%M} (+07:00): store it now, "
+              f"valid until {issued.expires_at.astimezone(VIETNAM):%Y-%m-%d %H:%M} (+07:00): store it now, "
               "it is not shown again")
 
 
@@ -130,7 +130,7 @@ def user_revoke(token_id: Annotated[str, typer.Argument(metavar="TOKEN_ID",
 
 
 def _vn(value: object) -> str:
-    return value.astimezone(VN).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
+    return value.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
 
 
 def _level(value: str) -> Classification:
@@ -142,9 +142,7 @@ def _level(value: str) -> Classification:
 
 def _day_bound(value: str | None, name: str, end: bool) -> datetime | None:
     day = date_option(value, name)
-    if day is None:
-        return None
-    return datetime.combine(day + timedelta(days=1) if end else day, time(), VN)
+    return None if day is None else day_bound(day, end)
 
 
 @audit_app.command("list")
@@ -167,7 +165,7 @@ def audit_list(
         return
     table = Table("#", "time (+07:00)", "actor", "action", "object", "outcome", title="Audit trail")
     for e in events:
-        at = datetime.fromisoformat(str(e["at"]).replace("Z", "+00:00")).astimezone(VN)
+        at = datetime.fromisoformat(str(e["at"]).replace("Z", "+00:00")).astimezone(VIETNAM)
         table.add_row(str(e["seq"]), at.strftime("%Y-%m-%d %H:%M:%S"), escape(str(e["actor"])),
                       escape(str(e["action"])), escape(str(e["object"])[:24]), escape(str(e["outcome"])))
     out.print(table)
