@@ -9,6 +9,7 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng ghostscript unpaper pngquant qpdf jbig2dec
   poppler-utils libnss3-tools redis-server softhsm2 opensc
   fonts-dejavu-core fonts-noto-core postgresql
+  chromium  # tests/web: the web pages in real headless Chromium (driven by Playwright, never its own download)
 )
 
 missing=()

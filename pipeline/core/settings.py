@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.core import secrets
 from pipeline.core.settings_sections import (  # re-exported: callers import them from here
+    ApiSettings,
     AuditSettings,
     CatalogSettings,
     CliSettings,
@@ -57,6 +58,7 @@ class Settings(BaseModel):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
     # Execution: "celery" submits to workers via Redis; "local" runs stages in-process.

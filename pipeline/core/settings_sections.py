@@ -173,6 +173,17 @@ class RetentionSettings(BaseModel):
     safety_days: int = Field(default=30, ge=0)  # 0 (tests): a record past retention at ingest is not locked
 
 
+class ApiSettings(BaseModel):
+    """`archive serve`: what one upload may hold (pipeline.app.uploads) and how many batches ingest at once."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_upload_mb: int = Field(default=2048, ge=1)  # the request body (all files of one upload)
+    max_files: int = Field(default=5000, ge=1)  # files in one upload, zip members included
+    max_unpacked_mb: int = Field(default=20480, ge=1)  # everything a zip unpacks to
+    max_zip_ratio: int = Field(default=200, ge=1)  # a member unpacking to more than this × its packed size: a bomb
+    batch_workers: int = Field(default=1, ge=1, le=16)  # uploaded batches ingested at the same time (the rest wait)
+
+
 class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: str = "info"  # JSON lines in <home>/logs/archive.jsonl; warnings and errors also on the terminal
