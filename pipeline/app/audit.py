@@ -56,8 +56,9 @@ log = logging.getLogger("archive.audit")
 MAX_ATTEMPTS = 20
 # action -> the outcome of a seal event: each writes a new metadata.json ("disposal.destroy": the residual record
 # of a destroyed document, pipeline.app.destruction; "retention.change": a recomputed retention,
-# pipeline.app.reschedule)
-SEALS = {"ingest": "archived", "renew": "ok", "disposal.destroy": "ok", "retention.change": "ok"}
+# pipeline.app.reschedule; "metadata.change": corrected metadata, pipeline.app.metadata_edit)
+SEALS = {"ingest": "archived", "renew": "ok", "disposal.destroy": "ok", "retention.change": "ok",
+         "metadata.change": "ok"}
 SEAL_KEY = "metadata_sha256"
 SEAL_MAC = "seal_mac"
 SEAL_PREVIOUS = "previous_metadata_sha256"

@@ -34,6 +34,7 @@ class DocumentView:
 
 def resolve_id(ctx: Context, actor: Actor, ident: str) -> str:
     """A full id or a unique prefix (≥ 6 hex characters) of a document the actor may see."""
+    actor.require_reader("read documents")
     ident = ident.strip().lower()
     if not HEX_ID.match(ident):
         raise Invalid(f"{ident!r} is not a document id (hex, at least 6 characters)")

@@ -28,9 +28,9 @@ from typing import Any
 from pipeline.app.audit import SEAL_PREVIOUS, SealState
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid
+from pipeline.app.record_versions import store_version
 from pipeline.app.renewal import sealed_hash
 from pipeline.app.retention_rules import retention_facts, schedule_for
-from pipeline.archive import layout
 from pipeline.archive.store import metadata_sha256
 from pipeline.core.actor import Actor
 from pipeline.core.audit import ChainReport
@@ -192,12 +192,8 @@ def commit_retention(ctx: Context, actor: Actor, stored: DocumentRecord, facts: 
     updated.retention, updated.retain_until = facts, until
     updated.events.append(Event(stage="retention", started_at=started, finished_at=datetime.now(UTC),
                                 detail={**change.detail(), **detail}))
-    before = ctx.store.put_metadata_version(updated, expected)
-    if ctx.catalog.held_documents([doc_id]):  # the new version is held like the others
-        ctx.store.set_legal_hold(doc_id, True)
-    wanted = ctx.store.retention.retention_for(updated, layout.ARCHIVE_PDF)
-    after = wanted.retain_until_date if wanted is not None else None
-    versions = ctx.store.extend_lock(updated)  # lengthens only: never shortens a lock
+    locks = store_version(ctx, updated, expected)
+    before, after, versions = locks.before, locks.after, locks.versions_extended
     if before is not None and (after is None or after < before):
         change.storage_lock, change.lock_until = KEPT, before
     else:

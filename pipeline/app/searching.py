@@ -9,12 +9,14 @@ from typing import Any
 from pipeline.app import documents
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid
+from pipeline.core.actor import Actor
 from search import Hit, SearchQuery, SearchResults
 
 __all__ = ["SearchQuery", "hit_dict", "more_like_this", "results_dict", "search", "suggest"]
 
 
-def search(ctx: Context, actor: Any, query: SearchQuery) -> SearchResults:
+def search(ctx: Context, actor: Actor, query: SearchQuery) -> SearchResults:
+    actor.require_reader("search the archive")
     if not query.text.strip():
         raise Invalid("give words, a quoted phrase or a document number to search for")
     query = replace(query, clearance=actor.clearance.value)
@@ -33,7 +35,8 @@ def index_size(ctx: Context) -> int:
         index.close()
 
 
-def suggest(ctx: Context, actor: Any, prefix: str) -> list[str]:
+def suggest(ctx: Context, actor: Actor, prefix: str) -> list[str]:
+    actor.require_reader("search the archive")
     index = ctx.open_index()
     try:
         return index.suggest(prefix, clearance=actor.clearance.value)
@@ -41,7 +44,7 @@ def suggest(ctx: Context, actor: Any, prefix: str) -> list[str]:
         index.close()
 
 
-def more_like_this(ctx: Context, actor: Any, ident: str, limit: int = 10) -> list[Hit]:
+def more_like_this(ctx: Context, actor: Actor, ident: str, limit: int = 10) -> list[Hit]:
     doc_id = documents.resolve_id(ctx, actor, ident)  # an unseen document has no neighbours to ask about
     index = ctx.open_index()
     try:

@@ -11,6 +11,9 @@ class AccessDenied(Exception):
     """The actor's role does not allow the operation (a document above clearance is *absent*, not denied)."""
 
 
+READER_ROLES = (Role.STAFF, Role.ARCHIVIST, Role.RECORDS_OFFICER)
+
+
 @dataclass(frozen=True)
 class Actor:
     name: str
@@ -23,6 +26,13 @@ class Actor:
     def require(self, role: Role, action: str) -> None:
         if not self.has(role):
             raise AccessDenied(f"user {self.name!r} may not {action} (needs the {role.value} role)")
+
+    def require_reader(self, action: str) -> None:
+        """Search, read and count documents: every role whose work needs them (staff, archivists, the records
+        office; administrators have every role). A user without one of them reads nothing."""
+        if not any(self.has(role) for role in READER_ROLES):
+            raise AccessDenied(f"user {self.name!r} may not {action} (needs the staff, archivist or records-officer "
+                               "role)")
 
     def can_see(self, classification: Classification | str) -> bool:
         return self.clearance.allows(Classification.parse(classification))

@@ -281,7 +281,8 @@ def test_openapi_lists_the_endpoints(app: Any, world: dict[str, Any]) -> None:
 
 OPERATIONS = [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/api/v1/session"),
               ("POST", "/api/v1/session"), ("DELETE", "/api/v1/session"), ("GET", "/api/v1/search"),
-              ("GET", "/api/v1/documents/{doc_id}"), ("GET", "/api/v1/documents/{doc_id}/pages/{n}/text"),
+              ("GET", "/api/v1/documents/{doc_id}"), ("PATCH", "/api/v1/documents/{doc_id}"),
+              ("GET", "/api/v1/documents/{doc_id}/pages/{n}/text"),
               ("GET", "/api/v1/documents/{doc_id}/pdf"), ("POST", "/api/v1/documents/{doc_id}/verify"),
               ("GET", "/api/v1/stats"), ("GET", "/api/v1/audit"), ("GET", "/api/v1/holds"), ("POST", "/api/v1/holds"),
               ("POST", "/api/v1/holds/{hold_id}/release"), ("GET", "/api/v1/retention/due"),

@@ -194,6 +194,7 @@ def backlog(ctx: Context, actor: Actor) -> dict[str, Any] | None:
 def electronic_statistics(ctx: Context, actor: Actor, query: StatsQuery | None = None) -> dict[str, Any]:
     """The figures for ``actor`` (see :mod:`pipeline.app.statistics.figures`): those of the whole selection at
     the top level, one entry per group in ``groups``, the configuration used, the backlog."""
+    actor.require_reader("read the statistics")
     query = query or StatsQuery()
     query.check()
     days = query.days()

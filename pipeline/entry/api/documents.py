@@ -15,15 +15,15 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
-from pipeline.app import documents, searching, verification
+from pipeline.app import documents, metadata_edit, searching, verification
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid, NotFound
 from pipeline.app.searching import SearchQuery
 from pipeline.app.statistics import StatsQuery, electronic_statistics
 from pipeline.entry.api.auth import ActorDep
-from pipeline.entry.api.common import DayParam, DocRef, PageNo, SearchText, Short, context, day
+from pipeline.entry.api.common import DayParam, DocRef, Line, PageNo, Required, SearchText, Short, context, day
 from pipeline.entry.api.errors import ErrorBody
 
 MAX_SEARCH_DEPTH = 10_000  # page × page_size: deeper pages make the engine collect that many results
@@ -87,6 +87,25 @@ def show(ctx: Ctx, who: ActorDep, doc_id: DocId) -> dict[str, Any]:
     data: dict[str, Any] = jsonable_encoder(view.record.model_dump(mode="json"))
     data["page_count"] = view.record.page_count
     data["destroyed"] = view.record.disposal is not None
+    return data
+
+
+class MetadataEdit(BaseModel):
+    changes: dict[Annotated[str, StringConstraints(max_length=40)], Line] = Field(
+        min_length=1, max_length=20, description="Field → corrected value (\"\" clears it); editable: "
+                                                 + ", ".join(metadata_edit.EDITABLE) + ".")
+    reason: Required
+
+
+@router.patch("/documents/{doc_id}", tags=["documents"])
+def edit(ctx: Ctx, who: ActorDep, doc_id: DocId, body: MetadataEdit) -> dict[str, Any]:
+    """Correct the metadata (archivists): a new sealed version of the record, re-indexed; the signed PDF is
+    unchanged. Classification and dossier are not editable; an edit that ends retention earlier also needs the
+    records-officer role."""
+    record = metadata_edit.edit_metadata(ctx, who, doc_id, dict(body.changes), body.reason)
+    data: dict[str, Any] = jsonable_encoder(record.model_dump(mode="json"))
+    data["page_count"] = record.page_count
+    data["destroyed"] = False
     return data
 
 

@@ -59,7 +59,7 @@ def root(
         raise typer.Exit(0)
 
 
-for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.show, docs.get, docs.verify,
+for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.show, docs.get, docs.edit, docs.verify,
                 stats.stats, report.report, signing.sign, signing.renew, serve.serve):
     app.command()(command)
 app.add_typer(admin.user_app, name="user")

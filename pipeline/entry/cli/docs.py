@@ -132,3 +132,31 @@ def verify(target: Annotated[str, typer.Argument(metavar="FILE_OR_ID", help="A s
             sys.stderr.write(f"archive: verification failed: {'; '.join(report.get('problems', [])) or 'invalid'}\n")
         raise typer.Exit(1)
 
+
+
+def edit(doc_id: Annotated[str, ID_ARG],
+         changes: Annotated[list[str], typer.Option("--set", metavar="FIELD=VALUE", help=(
+             "A corrected value (repeat for several; an empty value clears it). Fields: doc_number, doc_type, "
+             "title, issuer, issued_date, signer, unit, language, archive_code, access_regime, reliability, "
+             "autograph, physical_condition, keywords, notes."))],
+         reason: Annotated[str, typer.Option(help="Why (kept in the record and the audit trail).")],
+         as_json: Annotated[bool, typer.Option("--json", help="Print the updated record as JSON.")] = False) -> None:
+    """Correct a document's metadata: a new sealed version of its record (the signed PDF is unchanged)."""
+    from pipeline.app.errors import Invalid
+    from pipeline.app.metadata_edit import edit_metadata
+
+    wanted: dict[str, str] = {}
+    for item in changes:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise Invalid(f"--set {item!r}: expected FIELD=VALUE")
+        wanted[name.strip()] = value
+    with session() as (ctx, actor):
+        record = edit_metadata(ctx, actor, doc_id, wanted, reason)
+    if as_json:
+        print_json(record.model_dump(mode="json"))
+        return
+    change = record.events[-1].detail.get("changes", {})
+    for name, (old, new) in change.items():
+        out.print(f"{name}: {escape(str(old or '—'))} → {escape(str(new or '—'))}")
+    out.print(f"Document {record.id}: metadata changed and sealed")
