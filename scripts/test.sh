@@ -7,7 +7,9 @@ bash scripts/setup.sh
 export OMP_THREAD_LIMIT=1
 .venv/bin/ruff check .
 set +e
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two processes (the machines have 2 cores; much of the suite waits on services and subprocesses), each taking
+# whole test files, so a module's fixtures (homes, servers, ingested batches) are built once.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then echo "test.sh: pytest collected no tests" >&2; exit 1; fi

@@ -138,8 +138,8 @@ def set_password(ctx: Context, actor: Actor, name: str, password: str) -> None:
     hashed = PASSWORDS.hash(check_password(name, password))
     ctx.audit.record(actor.name, "user.passwd", name, "ok", {"self": actor.name == name})
     ended = ctx.catalog.set_password_hash(name, hashed)
-    log.info("password of %s set by %s (%d session(s) ended)", name, actor.name, ended,
-             extra={"actor": actor.name})
+    # No extra={"actor": …}: inside a request the API's log-record factory has set it already (a KeyError).
+    log.info("password of %s set by %s (%d session(s) ended)", name, actor.name, ended)
 
 
 def change_password(ctx: Context, actor: Actor, current: str, new: str, client: str = "") -> None:

@@ -10,6 +10,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -117,10 +118,16 @@ def require_intake_root(roots: list[Path], batch_dir: Path) -> None:
                       "there or add its folder to intake.roots")
 
 
+def new_batch_id(at: datetime) -> str:
+    """A batch id: when it was received (UTC) and a random suffix, e.g. 20261102T081500Z-1a2b3c4d."""
+    return f"{at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
 def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | None = None,
                  executor: str | None = None, observer: IngestObserver | None = None,
-                 timeout_s: float = 6 * 3600) -> IngestReport:
-    """Plan the batch, journal every entry, then archive each document (in-process or on the workers)."""
+                 timeout_s: float = 6 * 3600, batch_id: str | None = None) -> IngestReport:
+    """Plan the batch, journal every entry, then archive each document (in-process or on the workers).
+    ``batch_id``: chosen by the caller (an upload answers with it before the batch starts), else made here."""
     actor.require(Role.ARCHIVIST, "ingest batches")
     observer = observer or NullObserver()
     mode = executor or ctx.settings.executor
@@ -131,7 +138,7 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     schedule_for(ctx.settings)  # a bad retention schedule fails the ingest before any write, with its reason
     plan = plan_batch(batch_dir, manifest)  # a missing batch or unreadable manifest fails before any write
     ctx.store.ensure_bucket()
-    batch_id = f"{plan.received_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    batch_id = batch_id or new_batch_id(plan.received_at)
     ctx.catalog.start_batch(batch_id, plan.batch, str(plan.root), actor.name)
     for entry in [*plan.problems, *plan.documents]:
         meta = getattr(entry, "metadata", None)  # a problem (unreadable input) has no classification: unknown

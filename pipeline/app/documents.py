@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid, NotFound
+from pipeline.archive import layout
 from pipeline.core.actor import Actor
 from pipeline.core.record import DocumentRecord
 from pipeline.core.vocabulary import Classification
@@ -66,6 +67,17 @@ def show(ctx: Context, actor: Actor, ident: str) -> DocumentView:
     texts = [] if record.disposal is not None else ctx.store.page_texts(record.id)
     _audit_read(ctx, actor, record, "read", what="metadata+text")
     return DocumentView(record, texts)
+
+
+def page_text(ctx: Context, actor: Actor, ident: str, number: int) -> tuple[DocumentRecord, str]:
+    """One page's text (NFC), read alone: a page of a 500-page document costs one object, not 500."""
+    record = find(ctx, actor, ident)
+    page = next((p for p in record.pages if p.number == number), None)
+    if record.disposal is not None or page is None:
+        raise NotFound(f"document {record.id} has no page {number} text ({record.page_count} page(s))")
+    text = ctx.store.get_bytes(page.text_key or layout.key(record.id, layout.text_role(number))).decode("utf-8")
+    _audit_read(ctx, actor, record, "read", what=f"text of page {number}")
+    return record, text
 
 
 REPRESENTATIONS = ("preservation", "original")

@@ -63,9 +63,12 @@ def configure(settings: Settings | None = None) -> Settings:
     from pipeline.app.retention_rules import schedule_for
 
     schedule_for(_settings)  # a worker with a bad retention schedule does not start (never quarantines for it)
+    if app.conf.broker_url == _settings.redis.url:
+        return _settings  # the same broker (an API process configures per batch): its pools stay usable
     # Re-configured in one process (tests, another home): forget connections to the previous broker.
     # Celery caches a connection pool, a producer pool and the result backend; close() drops the first
-    # only when it exists, and the other two have no public reset.
+    # only when it exists, and the other two have no public reset. (Closing them for the same broker would
+    # break the next call: kombu's pool registry hands the closed pools back for an equal connection.)
     app.close()
     amqp = app.__dict__.get("amqp")
     if amqp is not None and amqp._producer_pool is not None:

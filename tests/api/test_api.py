@@ -288,7 +288,8 @@ OPERATIONS = [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GE
               ("POST", "/api/v1/holds/{hold_id}/release"), ("GET", "/api/v1/retention/due"),
               ("GET", "/api/v1/disposals"), ("POST", "/api/v1/disposals"), ("GET", "/api/v1/disposals/{proposal_id}"),
               ("POST", "/api/v1/disposals/{proposal_id}/approve"), ("POST", "/api/v1/disposals/{proposal_id}/reject"),
-              ("POST", "/api/v1/disposals/{proposal_id}/execute")]
+              ("POST", "/api/v1/disposals/{proposal_id}/execute"),
+              ("GET", "/api/v1/batches"), ("POST", "/api/v1/batches"), ("GET", "/api/v1/batches/{batch_id}")]
 
 
 @pytest.fixture(scope="module")

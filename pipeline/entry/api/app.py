@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from pipeline.app import health, metrics, searching
@@ -20,7 +19,8 @@ from pipeline.app.context import Context
 from pipeline.app.users import resolve_actor
 from pipeline.core.settings import Settings
 from pipeline.core.vocabulary import Role
-from pipeline.entry.api import auth, documents, errors, logs, records
+from pipeline.entry import web
+from pipeline.entry.api import auth, batches, docs_page, documents, errors, logs, records
 from pipeline.entry.api.auth import LOOPBACK_COOKIE, SECURE_COOKIE, ActorDep, bearer, caller
 from pipeline.entry.api.errors import ApiError, ErrorBody, error_response
 
@@ -77,7 +77,10 @@ def create_app(settings: Settings, *, cookie_secure: bool = True) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(documents.router)
     app.include_router(records.router)
+    app.include_router(batches.router)
+    app.include_router(docs_page.router)
     _operations(app)
+    web.install(app)  # the web pages (pipeline/entry/web): their routers, /static, security headers
     return app
 
 
@@ -124,6 +127,3 @@ def _operations(app: FastAPI) -> None:
     def openapi(_: ActorDep) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False)
-    def docs(_: ActorDep) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Archive API")

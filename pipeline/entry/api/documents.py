@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from pipeline.app import documents, metadata_edit, searching, verification
 from pipeline.app.context import Context
-from pipeline.app.errors import Invalid, NotFound
+from pipeline.app.errors import Invalid
 from pipeline.app.searching import SearchQuery
 from pipeline.app.statistics import StatsQuery, electronic_statistics
 from pipeline.entry.api.auth import ActorDep
@@ -121,13 +121,9 @@ class PageText(BaseModel):
 def page_text(ctx: Ctx, who: ActorDep, doc_id: DocId,
               n: Annotated[int, PathParam(ge=1, le=100_000, description="Page number, from 1.")]) -> PageText:
     """The text of one page (NFC; OCR text for scanned pages)."""
-    view = documents.show(ctx, who, doc_id)
-    record = view.record
-    if n > len(view.page_texts):
-        raise NotFound(f"document {record.id} has no page {n} text ({len(view.page_texts)} page(s))")
+    record, text = documents.page_text(ctx, who, doc_id, n)
     confidence = next((p.confidence for p in record.pages if p.number == n), None)
-    return PageText(id=record.id, page=n, page_count=record.page_count, text=view.page_texts[n - 1],
-                    confidence=confidence)
+    return PageText(id=record.id, page=n, page_count=record.page_count, text=text, confidence=confidence)
 
 
 @router.get("/documents/{doc_id}/pdf", tags=["documents"], response_class=FileResponse,

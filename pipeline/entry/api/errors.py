@@ -23,7 +23,8 @@ from pipeline.core.actor import AccessDenied
 from pipeline.entry.api.logs import ACTOR, HEADER, REQUEST_ID, request_id_from
 
 log = logging.getLogger("archive.api")
-MAX_BODY = 1 << 20  # bytes of a request body (JSON only in this slice; uploads will have their own limit)
+MAX_BODY = 1 << 20  # bytes of a request body, except uploads (see body_limit)
+UPLOAD = ("POST", "/api/v1/batches")  # its cap is api.max_upload_mb (counted again by the route)
 UNAVAILABLE = "a service the archive needs is unavailable: try again later"
 
 
@@ -63,6 +64,13 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     if details is not None:
         body["details"] = details
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def body_limit(scope: Scope) -> int:
+    """The largest request body this request may send: ``api.max_upload_mb`` for an upload, else MAX_BODY."""
+    if (scope.get("method"), scope.get("path")) == UPLOAD:
+        return int(scope["app"].state.ctx.settings.api.max_upload_mb) << 20
+    return MAX_BODY
 
 
 def _one_line(exc: BaseException) -> str:
@@ -149,21 +157,21 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), (HEADER.lower().encode(), request_id.encode())]
             await send(message)
 
-        received = 0
+        received, limit = 0, body_limit(scope)
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > MAX_BODY:
-                    raise StarletteHTTPException(413, f"the request body is larger than {MAX_BODY} bytes")
+                if received > limit:
+                    raise StarletteHTTPException(413, f"the request body is larger than {limit} bytes")
             return message
 
         length = headers.get(b"content-length", b"0").decode("latin-1")
         try:
-            if not length.isdigit() or int(length) > MAX_BODY:
-                await error_response(413, "too_large", f"the request body is larger than {MAX_BODY} bytes"
+            if not length.isdigit() or int(length) > limit:
+                await error_response(413, "too_large", f"the request body is larger than {limit} bytes"
                                      )(scope, receive, send_with_id)
             else:
                 await self.app(scope, limited_receive, send_with_id)
