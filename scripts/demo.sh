@@ -43,7 +43,8 @@ password=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))
 printf '%s\n' "$password" | archive user passwd demo --password-stdin >/dev/null
 echo "The service on this data:"
 echo "  ARCHIVE_HOME=$ARCHIVE_HOME .venv/bin/archive services up"
-echo "  ARCHIVE_HOME=$ARCHIVE_HOME .venv/bin/archive serve        # API at http://127.0.0.1:8000 (OpenAPI: /openapi.json)"
-echo "  sign in as 'demo' with password '$password' (POST /api/v1/session), or:"
+echo "  ARCHIVE_HOME=$ARCHIVE_HOME .venv/bin/archive serve   # web pages and API on 127.0.0.1:8000"
+echo "  open http://127.0.0.1:8000/login and sign in as 'demo' with password '$password'"
+echo "  (API: OpenAPI at /docs after sign-in; POST /api/v1/session with the same name and password), or a token:"
 echo "  TOKEN=\$(ARCHIVE_HOME=$ARCHIVE_HOME .venv/bin/archive user token demo); curl -H \"Authorization: Bearer \$TOKEN\" 'http://127.0.0.1:8000/api/v1/search?q=van+ban+dien+tu'"
 

@@ -25,10 +25,10 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from pipeline.app.context import Context
 from pipeline.app.metrics_files import Family, Recorder, data_files, merged, metrics_dir, recorder
 from pipeline.app.process import ARCHIVED, DUPLICATE, FAILED, QUARANTINED, DocumentOutcome
-from pipeline.core.actor import Actor
+from pipeline.core.actor import AccessDenied, Actor
 from pipeline.core.record import DocumentRecord
 from pipeline.core.settings import Settings
-from pipeline.core.vocabulary import Origin, Role
+from pipeline.core.vocabulary import Classification, Origin, Role
 
 log = logging.getLogger("archive.metrics")
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
@@ -177,7 +177,10 @@ class _Families:
 
 
 def exposition(ctx: Context, actor: Actor) -> bytes:
-    """The Prometheus text exposition (:data:`CONTENT_TYPE`). Administrators only: the counts cover every
-    document whatever its classification."""
-    actor.require(Role.ADMIN, "read the metrics")
+    """The Prometheus text exposition (:data:`CONTENT_TYPE`). The monitor role (a scraper's token; admins have
+    it) at the highest clearance: the counts cover every document whatever its classification."""
+    actor.require(Role.MONITOR, "read the metrics")
+    if actor.clearance is not Classification.TUYET_MAT:
+        raise AccessDenied(f"user {actor.name!r} may not read the metrics: they count documents of every "
+                           f"classification (needs the {Classification.TUYET_MAT.value} clearance)")
     return generate_latest(_Families(collect(ctx)))

@@ -71,6 +71,7 @@ class Role(StrEnum):
     STAFF = "staff"  # search, read
     RECORDS_OFFICER = "records-officer"  # retention, holds, disposal approval
     ADMIN = "admin"  # users, everything
+    MONITOR = "monitor"  # the Prometheus metrics only (a scraper's token): reads no document
 
 
 class DocState(StrEnum):

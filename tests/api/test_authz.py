@@ -20,7 +20,7 @@ from pipeline.entry.api import create_app
 from tests.app.conftest import Home, build_home
 
 ROLES = {"staff": {Role.STAFF}, "archivist": {Role.ARCHIVIST}, "officer": {Role.RECORDS_OFFICER},
-         "admin": {Role.ADMIN}}  # a user has at least one role (add_user refuses none)
+         "admin": {Role.ADMIN}, "monitor": {Role.MONITOR}}  # a user has at least one role (add_user refuses none)
 EVERYONE = frozenset(ROLES)
 READERS = frozenset({"staff", "archivist", "officer", "admin"})
 OFFICE = frozenset({"officer", "admin"})
@@ -34,7 +34,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/healthz"): (EVERYONE, {}),
     ("GET", "/readyz"): (EVERYONE, {}),
-    ("GET", "/metrics"): (frozenset({"admin"}), {}),
+    ("GET", "/metrics"): (frozenset({"admin", "monitor"}), {}),
     ("GET", "/api/v1/session"): (EVERYONE, {}),
     ("POST", "/api/v1/session"): (EVERYONE, {"json": {"name": "ai-do", "password": "sai mật khẩu"}}),
     ("DELETE", "/api/v1/session"): (EVERYONE, {}),
@@ -80,6 +80,8 @@ def tokens(home: Home) -> dict[str, str]:
         for name, roles in ROLES.items():
             add_user(ctx, admin, name, frozenset(roles), Classification.TUYET_MAT)
             made[name] = issue_token(ctx, admin, name, "authz").token
+        add_user(ctx, admin, "public-admin", frozenset({Role.ADMIN}), Classification.PUBLIC)
+        made["public-admin"] = issue_token(ctx, admin, "public-admin", "authz").token
     return made
 
 
@@ -121,3 +123,11 @@ def test_each_role_does_exactly_its_operations(app: Any, tokens: dict[str, str],
     if (method, path) != ("POST", "/api/v1/session"):  # the sign-in itself: a wrong password is its 401
         anonymous = _call(app, method, path, None)
         assert (anonymous.status_code != 401) == ((method, path) in OPEN), anonymous.text
+
+
+def test_the_metrics_need_the_highest_clearance(app: Any, tokens: dict[str, str]) -> None:
+    """They count documents of every classification: an administrator cleared for public documents only (or
+    a monitor below the top) is refused, and the monitor role reads nothing but the metrics."""
+    refused = _call(app, "GET", "/metrics", tokens["public-admin"])
+    assert refused.status_code == 403 and "clearance" in refused.json()["error"]["message"]
+    assert _call(app, "GET", "/metrics", tokens["monitor"]).text.startswith("# HELP")

@@ -26,10 +26,10 @@ from pipeline.entry.api.errors import ApiError, ErrorBody, error_response
 
 API_VERSION = "1"
 READY_CACHE_S = 5.0  # an unauthenticated /readyz answers from a cache this old at most (no probe flood)
-DESCRIPTION = """Archive REST API (first slice: search, read, verify, statistics, audit, holds, retention,
-disposal). Authenticate with `Authorization: Bearer <token>` (`archive user token NAME`) or a browser session
-(`POST /api/v1/session`); with a session, state-changing requests need the `X-CSRF-Token` header. Every error
-is `{"error": {"code", "message", "request_id"}}`; every answer carries `X-Request-ID`."""
+DESCRIPTION = """Archive REST API: batch upload and progress, search, read, correct metadata, verify, statistics,
+audit, holds, retention, disposal. Authenticate with `Authorization: Bearer <token>` (`archive user token NAME`)
+or a browser session (`POST /api/v1/session`); with a session, state-changing requests need the `X-CSRF-Token`
+header. Every error is `{"error": {"code", "message", "request_id"}}`; every answer carries `X-Request-ID`."""
 
 
 def _checks(ctx: Context) -> dict[str, Callable[[], Any]]:

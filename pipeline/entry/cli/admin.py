@@ -16,7 +16,7 @@ from pipeline.entry.cli.common import CliError, date_option, err, out, print_jso
 
 user_app = typer.Typer(no_args_is_help=True, help="Users: roles, clearance, passwords and API tokens.")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
-ROLE_HELP = "archivist, staff, records-officer or admin (repeat for several)"
+ROLE_HELP = "archivist, staff, records-officer, admin or monitor (metrics only) (repeat for several)"
 LEVEL_HELP = "public, internal, mat, toi-mat or tuyet-mat"
 
 

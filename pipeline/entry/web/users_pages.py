@@ -50,7 +50,7 @@ add_messages({
         "users_done_password": "Đã đặt mật khẩu cho {name}; các phiên đăng nhập cũ đã kết thúc.",
         "users_done_revoked": "Đã thu hồi khóa API của {name}.", "users_refused": "Không thực hiện được",
         "role_archivist": "Lưu trữ viên", "role_staff": "Cán bộ", "role_records-officer": "Văn thư lưu trữ",
-        "role_admin": "Quản trị", "users_back": "Danh sách người dùng",
+        "role_admin": "Quản trị", "role_monitor": "Giám sát (chỉ số)", "users_back": "Danh sách người dùng",
     },
     "en": {
         "users_title": "Users", "users_name": "User name", "users_roles": "Roles",
@@ -72,7 +72,7 @@ add_messages({
         "users_done_password": "Password of {name} set; their earlier sessions have ended.",
         "users_done_revoked": "API token of {name} revoked.", "users_refused": "Not done",
         "role_archivist": "Archivist", "role_staff": "Staff", "role_records-officer": "Records officer",
-        "role_admin": "Administrator", "users_back": "All users",
+        "role_admin": "Administrator", "role_monitor": "Monitoring (metrics)", "users_back": "All users",
     },
 })
 
