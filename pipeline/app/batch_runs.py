@@ -186,13 +186,22 @@ def _visible(actor: Actor, submitter: str) -> bool:
     return actor.name == submitter or actor.has(Role.ADMIN)
 
 
-def _document(actor: Actor, item: BatchItemRow, live: dict[str, str]) -> dict[str, Any]:
+HIDDEN = "(above your clearance)"
+
+
+def _document(ctx: Context, actor: Actor, item: BatchItemRow, live: dict[str, str]) -> dict[str, Any]:
+    """One item as ``actor`` may see it: an item classified above their clearance (an admin cleared lower than
+    the submitter) shows neither its file name, its id nor its reason; a duplicate of a document the caller may
+    not see names neither that document nor its fate (a destroyed one's reason cites the disposal)."""
     above = item.classification_rank is not None and item.classification_rank > actor.clearance.rank
+    unseen_twin = (item.state is DocState.DUPLICATE and bool(item.doc_id)
+                   and ctx.catalog.get_record(item.doc_id, actor.clearance.rank) is None)
     stage = live.get(item.source_path) if item.state in WAITING else None
-    return {"source": item.source_path, "state": item.state.value,
+    return {"source": HIDDEN if above else item.source_path, "state": item.state.value,
             "stage": stage or item.stage or ("queued" if item.state in WAITING else "done"),
-            "doc_id": None if above else item.doc_id or None,  # above the caller's clearance: not named
-            "reason": item.reason or None}
+            "doc_id": None if above or unseen_twin else item.doc_id or None,
+            "reason": (None if above else "the same content is already in the archive" if unseen_twin
+                       else item.reason or None)}
 
 
 def batch_status(ctx: Context, actor: Actor, batch_id: str) -> dict[str, Any]:
@@ -216,7 +225,7 @@ def batch_status(ctx: Context, actor: Actor, batch_id: str) -> dict[str, Any]:
     summary = _summary(counts)
     return {"batch_id": batch_id, "name": run.staged.name if run is not None else row.name if row else "",
             "state": state, "total": len(items), "finished": len(items) - summary["pending"], "summary": summary,
-            "documents": [_document(actor, item, live) for item in items], "manifest_errors": errors,
+            "documents": [_document(ctx, actor, item, live) for item in items], "manifest_errors": errors,
             "kept_at": kept}
 
 

@@ -12,6 +12,7 @@ and storage locks never shorten either way."""
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from pipeline.app.audit import SEAL_PREVIOUS
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid, NotFound
 from pipeline.app.indexing import index_record
-from pipeline.app.record_versions import seal_in_force, store_version
+from pipeline.app.record_versions import one_writer, seal_in_force, store_version
 from pipeline.app.reschedule import load_schedule
 from pipeline.app.retention_rules import retention_facts
 from pipeline.archive.store import metadata_sha256
@@ -56,8 +57,10 @@ def _apply(record: DocumentRecord, changes: dict[str, str]) -> tuple[DocumentMet
     wanted = dict(current)
     for name, value in changes.items():
         text = nfc(str(value)).strip()
-        if len(text) > MAX_VALUE or any(ord(c) < 32 and c not in "\t\n" for c in text):
-            raise Invalid(f"{name}: at most {MAX_VALUE} characters of text without control characters")
+        if len(text) > MAX_VALUE or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\t\n"
+                                        for c in text):
+            raise Invalid(f"{name}: at most {MAX_VALUE} characters of text without control or format characters "
+                          "(bidirectional overrides would show the records office another text)")
         wanted[name] = text or (None if name == "issued_date" else "")
     try:
         meta = DocumentMetadata.model_validate(wanted)
@@ -83,29 +86,30 @@ def edit_metadata(ctx: Context, actor: Actor, ident: str, changes: dict[str, str
     record = documents.find(ctx, actor, ident)  # clearance: an unseen document does not exist
     if record.disposal is not None:
         raise NotFound(f"document {record.id} was destroyed: only its record remains")
-    expected = seal_in_force(ctx, record.id)
-    stored = ctx.store.get_record(record.id)  # storage is the record; the catalog may lag
-    meta, diff = _apply(stored, changes)
-    if not diff:
-        raise Invalid("nothing to change: the values given are those recorded")
-    started = datetime.now(UTC)
-    updated = stored.model_copy(deep=True)
-    updated.metadata = meta
-    facts, until = retention_facts(updated, load_schedule(ctx), ctx.store.dossier_closed(meta.dossier_code))
-    updated.retention, updated.retain_until = facts, until
-    if _shorter(stored, updated):
-        actor.require(Role.RECORDS_OFFICER, "shorten a record's retention by editing its metadata")
-    detail: dict[str, Any] = {"changes": diff, "reason": reason}
-    if (stored.retention.class_code, stored.retain_until) != (facts.class_code, until):
-        detail["retention"] = {"old_class": stored.retention.class_code, "new_class": facts.class_code,
-                               "old_retain_until": _plain(stored.retain_until), "new_retain_until": _plain(until)}
-    updated.events.append(Event(stage="metadata", started_at=started, finished_at=datetime.now(UTC), detail=detail))
-    locks = store_version(ctx, updated, expected)
-    # Seal first (S3 is the record; the catalog and index are derived and rebuilt from S3 if this fails later).
-    ctx.audit.record(actor.name, ACTION, updated.id, "ok", {
-        **detail, "versions_extended": locks.versions_extended, "metadata_sha256": metadata_sha256(updated),
-        SEAL_PREVIOUS: expected})
-    ctx.catalog.upsert_document(updated)
+    with one_writer(record.id):
+        expected = seal_in_force(ctx, record.id)
+        stored = ctx.store.get_record(record.id)  # storage is the record; the catalog may lag
+        meta, diff = _apply(stored, changes)
+        if not diff:
+            raise Invalid("nothing to change: the values given are those recorded")
+        started = datetime.now(UTC)
+        updated = stored.model_copy(deep=True)
+        updated.metadata = meta
+        facts, until = retention_facts(updated, load_schedule(ctx), ctx.store.dossier_closed(meta.dossier_code))
+        updated.retention, updated.retain_until = facts, until
+        if _shorter(stored, updated):
+            actor.require(Role.RECORDS_OFFICER, "shorten a record's retention by editing its metadata")
+        detail: dict[str, Any] = {"changes": diff, "reason": reason}
+        if (stored.retention.class_code, stored.retain_until) != (facts.class_code, until):
+            detail["retention"] = {"old_class": stored.retention.class_code, "new_class": facts.class_code,
+                                   "old_retain_until": _plain(stored.retain_until), "new_retain_until": _plain(until)}
+        updated.events.append(Event(stage="metadata", started_at=started, finished_at=datetime.now(UTC), detail=detail))
+        locks = store_version(ctx, updated, expected)
+        # Seal first (S3 is the record; the catalog and index are derived and rebuilt from S3 if this fails later).
+        ctx.audit.record(actor.name, ACTION, updated.id, "ok", {
+            **detail, "versions_extended": locks.versions_extended, "metadata_sha256": metadata_sha256(updated),
+            SEAL_PREVIOUS: expected})
+        ctx.catalog.upsert_document(updated)
     try:
         index_record(ctx, updated, ctx.store.page_texts(updated.id))
     except Exception:  # the edit stands (sealed); the index is derived: `archive reindex` repairs it

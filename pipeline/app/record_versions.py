@@ -8,6 +8,9 @@ new record asks (locks never shorten). The caller then seals it with its own aud
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +18,18 @@ from pipeline.app.context import Context
 from pipeline.app.renewal import sealed_hash
 from pipeline.archive import layout
 from pipeline.core.record import DocumentRecord
+
+_STRIPES = [threading.Lock() for _ in range(64)]
+
+
+@contextmanager
+def one_writer(doc_id: str) -> Iterator[None]:
+    """Hold while reading the seal in force, writing the new version and sealing it: two changes of one
+    document at once (a double click, a retried request) would both seal over the same version, and the trail
+    would refuse the second seal as a replay, leaving the document unverifiable. Per process: changes made at
+    the same moment from two processes (the API and a CLI run) are not serialised."""
+    with _STRIPES[int(doc_id[:8] or "0", 16) % len(_STRIPES)]:
+        yield
 
 
 @dataclass(frozen=True)

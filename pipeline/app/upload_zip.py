@@ -59,11 +59,17 @@ class ZipPlan:
     unpacked: int  # bytes the headers promise (checked again while unpacking)
 
 
+UTF8_FLAG = 0x800  # general purpose bit 11: the name is UTF-8
+
+
 def _parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
     raw = info.orig_filename  # before zipfile cut it at a NUL byte
     where = f"zip member {shown(raw)}"
     if bad_characters(raw):
         raise UploadRefused(f"{where}: control characters in its name")
+    if not raw.isascii() and not info.flag_bits & UTF8_FLAG:  # read as cp437: "Quyết định" would be garbled
+        raise UploadRefused(f"{where}: a non-ASCII name not marked as UTF-8 (an old zip tool's code page); "
+                            "zip it again with UTF-8 names (e.g. 7-Zip, or `zip` on Linux)")
     if "\\" in raw:
         raise UploadRefused(f"{where}: a backslash in its path (zip paths use /)")
     if raw.startswith("/") or _DRIVE.match(raw):

@@ -29,6 +29,7 @@ log = logging.getLogger("archive.upload")
 UPLOADS_DIR = "uploads"
 INCOMING = ".incoming"  # the raw parts as received (a batch name never starts with a dot)
 FIELDS = ("files", "manifest")
+MAX_MANIFEST_BYTES = 20 << 20  # about 100,000 documents' lines
 MAX_NAME_CHARS = 120
 DEFAULT_NAME = "upload"
 
@@ -253,6 +254,9 @@ def _check_manifest(path: Path) -> None:
         return
     if not path.is_file():
         raise UploadRefused(f"{MANIFEST_NAME}: not a file")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:  # read whole (and parsed) in memory: never a huge one
+        raise UploadRefused(f"{MANIFEST_NAME}: larger than {MAX_MANIFEST_BYTES >> 20} MB (a manifest is one CSV line "
+                            "per document)")
     try:
         read_manifest(path)
     except Exception as exc:  # ManifestError, or csv's own refusals (NUL bytes, field too large)

@@ -3,12 +3,25 @@ image the server rendered, so no PDF reader or script runs in the page)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pipeline.tools.run import ToolError, first_line, run
 
 PDFTOPPM_TIMEOUT_S = 60.0
 DEFAULT_DPI = 110  # a readable A4 page on a screen (about 910 × 1290 pixels)
+MAX_PIXELS = 2000  # the longer side at most (-scale-to): a page with a huge MediaBox cannot take gigabytes
+
+
+def capped_dpi(pdf: Path, page: int, dpi: int) -> int:
+    """``dpi``, lowered so that the page's longer side stays within :data:`MAX_PIXELS` (pdfinfo reads the size;
+    an unreadable size keeps ``dpi`` and lets pdftoppm report the problem)."""
+    done = run(["pdfinfo", "-f", str(page), "-l", str(page), str(pdf)], timeout=PDFTOPPM_TIMEOUT_S)
+    found = re.search(r"^Page\s+\d+\s+size:\s+([\d.]+)\s+x\s+([\d.]+)\s+pts", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or found is None:
+        return dpi
+    longest = max(float(found.group(1)), float(found.group(2)))
+    return max(18, min(dpi, int(MAX_PIXELS * 72 / longest))) if longest > 0 else dpi
 
 
 def render_page_png(pdf: Path, page: int, out_dir: Path, *, dpi: int = DEFAULT_DPI,
@@ -18,7 +31,8 @@ def render_page_png(pdf: Path, page: int, out_dir: Path, *, dpi: int = DEFAULT_D
     if page < 1 or not 18 <= dpi <= 600:
         raise ToolError(f"pdftoppm: page {page} at {dpi} dpi is out of range")
     prefix = Path(out_dir) / "page"
-    done = run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-png", "-singlefile", str(pdf),
+    resolution = capped_dpi(pdf, page, dpi)
+    done = run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(resolution), "-png", "-singlefile", str(pdf),
                 str(prefix)], timeout=timeout)
     out = prefix.with_suffix(".png")
     if done.returncode != 0 or not out.is_file():

@@ -203,6 +203,14 @@ def _lying(name: str, real: int, claimed: int) -> bytes:
     return bytes(data)
 
 
+def _code_page_name() -> bytes:
+    """A member named in cp437 without the UTF-8 flag, as old zip tools write: "Quyết định" would be garbled."""
+    data = bytearray(_zip(("Qu~t.pdf", b"%PDF-1.7")))
+    for at in (i for i in range(len(data)) if data.startswith(b"Qu~t.pdf", i)):
+        data[at + 2] = 0x82  # é in cp437, in both headers
+    return bytes(data)
+
+
 BOMB = 1 << 20  # one MiB of zeros packs into about 1 KiB: far above the test's ratio of 50
 HOSTILE = {
     "zip-slip": ([("files", ("lo.zip", _zip(("../x.pdf", b"%PDF-1.7"))))], "'../x.pdf'"),
@@ -218,6 +226,7 @@ HOSTILE = {
     "too-deep": ([("files", ("lo.zip", _zip(("lo/ho-so/phu/1.png", b"x"), ("khac.pdf", b"x"))))], "too deep"),
     "two-zips": ([("files", ("a.zip", _zip(("a.pdf", b"x")))), ("files", ("b.zip", _zip(("b.pdf", b"x"))))],
                  "more than one zip"),
+    "code-page-name": ([("files", ("lo.zip", _code_page_name()))], "not marked as UTF-8"),
     "not-a-zip": ([("files", ("lo.zip", b"PK but nothing else"))], "not a readable zip"),
     "path-in-name": ([("files", ("../../etc/cron.pdf", b"%PDF-1.7"))], "path"),
     "nfc-collision": ([("files", ("Hà.pdf", b"%PDF-1.7")), ("files", ("Ha\u0300.pdf", b"%PDF-1.7"))], "NFC"),
@@ -302,3 +311,33 @@ def test_a_page_image_becomes_a_one_page_document_folder(home: Home, tokens: dic
         finally:
             staging.discard()
         assert not staged.root.exists()
+
+
+def test_a_huge_manifest_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """Read whole into memory by the ingest: a 21 MB one (bigger than any real batch needs) never is."""
+    from pipeline.app.uploads import MAX_MANIFEST_BYTES, UploadRefused, _check_manifest
+
+    huge = tmp_path / "manifest.csv"
+    with huge.open("wb") as out:
+        out.write(HEADER.encode())
+        out.truncate(MAX_MANIFEST_BYTES + 1)
+    with pytest.raises(UploadRefused, match="larger than 20 MB"):
+        _check_manifest(huge)
+
+
+def test_a_duplicate_of_an_unseen_document_names_nothing(app: Any, tokens: dict[str, str], tmp_path: Path) -> None:
+    """The same bytes as a Mật document, uploaded by an archivist cleared for public documents only: the item
+    is a duplicate (nothing is archived twice) but neither the Mật document's id nor its fate is shown."""
+    data = pdf(tmp_path, "mat.pdf", "Phương án phòng thủ khu lưu trữ mật 2026")
+    manifest = (HEADER + "mat.pdf,12/PA-BV,Phương án,Phương án phòng thủ,Ban Bảo vệ,2026-11-20,,Phòng Bảo vệ,"
+                "Mật,\n").encode()
+    first = client(app, tokens["an"]).post("/api/v1/batches", files=[("files", ("mat.pdf", data)),
+                                                                     ("manifest", ("m.csv", manifest))])
+    assert first.status_code == 202, first.text
+    (kept,) = wait_done(client(app, tokens["an"]), first.json()["batch_id"])["documents"]
+    assert kept["state"] == "archived" and kept["doc_id"]
+    second = client(app, tokens["binh"]).post("/api/v1/batches", files=[("files", ("ban-sao.pdf", data))])
+    assert second.status_code == 202, second.text
+    (twin,) = wait_done(client(app, tokens["binh"]), second.json()["batch_id"])["documents"]
+    assert twin["state"] == "duplicate" and twin["doc_id"] is None
+    assert kept["doc_id"] not in str(twin) and "already in the archive" in twin["reason"]

@@ -75,7 +75,8 @@ def test_who_may_edit_what(home: Home, ingested: dict[str, str]) -> None:
         for changes, reason, message in [({"dossier_code": "X"}, "thử", "cannot edit dossier_code"),
                                          ({"title": "Khác"}, "  ", "reason"),
                                          ({"issued_date": "31/02/2026"}, "thử", "issued_date"),
-                                         ({"title": "a\x00b"}, "thử", "control")]:
+                                         ({"title": "a\x00b"}, "thử", "control"),
+                                         ({"title": "Quyết định \u202ehủy"}, "thử", "bidirectional")]:
             with pytest.raises(Invalid, match=message):
                 edit_metadata(ctx, ARCHIVIST, public, changes, reason)
 
@@ -91,6 +92,20 @@ def test_an_archivist_alone_cannot_make_a_record_due_sooner(home: Home, ingested
         record = edit_metadata(ctx, OFFICER, public, {"doc_type": "Giấy mời"}, "nhầm loại, phòng lưu trữ duyệt")
         assert not record.retention.permanent and record.retain_until is not None
         assert record.events[-1].detail["retention"]["old_class"] != record.retention.class_code
+
+
+def test_two_edits_at_once_both_stay_verifiable(home: Home, ingested: dict[str, str]) -> None:
+    """A double click or a retried request: two edits of one document at the same moment are serialised, so
+    the trail holds two chained seals (not a replayed one) and the record verifies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    public = ingested["cong-khai.pdf"]
+    with home.context() as ctx, ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda n: edit_metadata(ctx, OFFICER, public, {"notes": f"ghi chú {n}"}, "hai lần"),
+                             range(2)))
+        assert {r.metadata.notes for r in done} == {"ghi chú 0", "ghi chú 1"}
+    verified = json.loads(home.run("verify", public, "--json").stdout)
+    assert verified["status"] == "valid", verified
 
 
 def test_a_tampered_record_is_never_resealed(home: Home, ingested: dict[str, str]) -> None:

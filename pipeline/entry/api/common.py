@@ -46,6 +46,7 @@ Short = _text(200)  # a filter value, a name
 Line = _text(2000)  # a reason, a decision, a note
 Required = _text(2000, 1)
 SearchText = _text(500, 1)
+SearchBox = _text(500)  # a search form's box, which may be empty
 DocRef = Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{6,64}$")]  # a document id or unique prefix
 IdPattern = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"  # hold and proposal ids (H-…, P-…)
 

@@ -23,6 +23,12 @@ from pipeline.entry.api.logs import ACTOR
 
 CSRF_FIELD = "csrf_token"
 LOGIN_CSRF_COOKIE = "archive_login_csrf"  # double-submit token of the sign-in form (no session yet)
+
+
+def login_cookie(secure: bool) -> str:
+    """``__Host-`` when Secure: pinned to this host and path /, so neither a sibling subdomain nor a plain-HTTP
+    man in the middle can plant a known token (and sign the victim in to the attacker's account)."""
+    return f"__Host-{LOGIN_CSRF_COOKIE}" if secure else LOGIN_CSRF_COOKIE
 LOGIN_PATH = "/login"
 
 
@@ -116,6 +122,6 @@ def new_login_token() -> str:
 def login_token_ok(request: Request, field: object) -> bool:
     """The sign-in form's double-submit check: the hidden field equals the cookie set with the form (a
     cross-site page can post the form but can neither read nor set that cookie)."""
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    cookie = request.cookies.get(login_cookie(request.app.state.cookie_secure))
     return (isinstance(field, str) and bool(field) and bool(cookie)
             and hmac.compare_digest(field.encode("utf-8"), str(cookie).encode("utf-8")))

@@ -13,10 +13,11 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from pipeline.app import documents, page_images, verification
-from pipeline.app.documents import DocumentView
 from pipeline.app.errors import NotFound
+from pipeline.core.record import DocumentRecord
 from pipeline.entry.api.common import DocRef, context
 from pipeline.entry.web.auth import PageCaller
+from pipeline.entry.web.edit_pages import edit_link
 from pipeline.entry.web.render import render
 from pipeline.entry.web.routing import page_router
 
@@ -26,9 +27,9 @@ PageNo = Annotated[int, Query(ge=1, le=100_000)]
 IMAGE_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def _fields(view: DocumentView) -> list[tuple[str, str]]:
+def _fields(record: DocumentRecord) -> list[tuple[str, str]]:
     """The metadata rows (message key, value) the page shows, empty ones left out."""
-    record, meta = view.record, view.record.metadata
+    meta = record.metadata
     rows = [("doc_number", meta.doc_number), ("doc_type", meta.doc_type), ("doc_issuer", meta.issuer),
             ("doc_issued", meta.issued_date.strftime("%d/%m/%Y") if meta.issued_date else ""),
             ("doc_signer", meta.signer), ("doc_unit", meta.unit), ("doc_class", meta.classification.label_vi),
@@ -39,19 +40,24 @@ def _fields(view: DocumentView) -> list[tuple[str, str]]:
 
 
 def _page(request: Request, who: Any, doc_id: str, page: int, verdict: dict[str, Any] | None = None) -> Response:
-    view = documents.show(context(request), who.actor, doc_id)
-    record = view.record
+    ctx = context(request)
+    record = documents.find(ctx, who.actor, doc_id)
     destroyed = record.disposal is not None
     count = record.page_count
-    if not destroyed and not 1 <= page <= max(count, 1):
+    text = ""
+    if destroyed:  # only the residual record: read (and audited) as such
+        record = documents.show(ctx, who.actor, record.id).record
+    elif not 1 <= page <= max(count, 1):
         raise NotFound(f"document {record.id} has no page {page}")
-    text = view.page_texts[page - 1] if page <= len(view.page_texts) else ""
+    elif count:  # this page's text alone (one object, however long the document), the read audited
+        record, text = documents.page_text(ctx, who.actor, record.id, page)
     base = f"/documents/{record.id}"
-    return render(request, "document.html", who=who, record=record, fields=_fields(view), page=page,
+    return render(request, "document.html", who=who, record=record, fields=_fields(record), page=page,
                   page_count=count, text=text, destroyed=destroyed, verdict=verdict,
                   image=f"{base}/pages/{page}.png", pdf=f"/api/v1/documents/{record.id}/pdf",
                   prev=f"{base}?page={page - 1}" if page > 1 else "",
-                  next=f"{base}?page={page + 1}" if page < count else "", verify=f"{base}/verify?page={page}")
+                  next=f"{base}?page={page + 1}" if page < count else "", verify=f"{base}/verify?page={page}",
+                  edit=edit_link(who, record), edited=request.query_params.get("edited") == "1")
 
 
 @router.get("/documents/{doc_id}")

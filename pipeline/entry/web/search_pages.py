@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from pipeline.app import searching
 from pipeline.app.searching import SearchQuery
-from pipeline.entry.api.common import Short, context
+from pipeline.entry.api.common import SearchBox, Short, context
 from pipeline.entry.web.auth import PageCaller
 from pipeline.entry.web.render import render
 from pipeline.entry.web.routing import page_router
@@ -61,7 +61,7 @@ def _facets(params: dict[str, Any], facets: dict[str, dict[str, int]]) -> list[d
 @router.get("/")
 @router.get("/search")
 def search_page(request: Request, who: PageCaller,
-                q: Annotated[Short | None, Query(max_length=500)] = None,
+                q: Annotated[SearchBox | None, Query()] = None,
                 doc_type: Annotated[Short | None, Query(alias="type")] = None,
                 issuer: Annotated[Short | None, Query()] = None,
                 unit: Annotated[Short | None, Query()] = None,

@@ -16,9 +16,9 @@ from pipeline.entry.api.auth import cookie_name
 from pipeline.entry.api.common import call, context, plain
 from pipeline.entry.api.logs import ACTOR
 from pipeline.entry.web.auth import (
-    LOGIN_CSRF_COOKIE,
     LOGIN_PATH,
     PageCaller,
+    login_cookie,
     login_token_ok,
     new_login_token,
     optional_caller,
@@ -40,7 +40,7 @@ def _login_form(request: Request, next_url: str, *, status: int = 200, message: 
     response = render(request, "login.html", status=status, who=None, next_url=next_url, login_token=token,
                       message=message, name=name, message_values=values)
     secure = request.app.state.cookie_secure
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path=LOGIN_PATH, secure=secure, httponly=True,
+    response.set_cookie(login_cookie(secure), token, max_age=3600, path="/", secure=secure, httponly=True,
                         samesite="strict")
     return response
 
@@ -83,7 +83,7 @@ async def login(request: Request) -> Response:
     max_age = max(1, int((made.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(cookie_name(secure), made.session_id, max_age=max_age, path="/", secure=secure,
                         httponly=True, samesite="strict")
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH, secure=secure, httponly=True, samesite="strict")
+    response.delete_cookie(login_cookie(secure), path="/", secure=secure, httponly=True, samesite="strict")
     return response
 
 
