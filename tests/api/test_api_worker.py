@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from pipeline.core.settings import Settings, load_settings, write_settings
 from tests.app.conftest import HEADER
 from tests.catalog.conftest import start_postgres
 from tests.conftest import free_s3_ports
-from tests.e2e.conftest import ARCHIVE, Instance, _wait_for_worker
+from tests.e2e.conftest import Instance, running_worker
 
 pytestmark = pytest.mark.slow
 URL = "https://testserver"
@@ -66,25 +64,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         settings = load_settings(home, environ={})
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
         env.update({"ARCHIVE_HOME": str(home), "OMP_THREAD_LIMIT": "1"})
-        log = home / "worker.log"
-        with log.open("wb") as log_fh:
-            worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", "1", "--loglevel", "info"], env=env,
-                                      stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            _wait_for_worker(Instance(home, settings, env), worker, log)
-            with Context(settings) as ctx:
-                ctx.store.ensure_bucket()
-                admin = operator(ctx)
-                add_user(ctx, admin, "an", frozenset({Role.ARCHIVIST}), Classification.MAT)
-                token = issue_token(ctx, admin, "an", "tests").token
-            yield Deployment(settings, token)
+            with running_worker(Instance(home, settings, env), concurrency=1):
+                with Context(settings) as ctx:
+                    ctx.store.ensure_bucket()
+                    admin = operator(ctx)
+                    add_user(ctx, admin, "an", frozenset({Role.ARCHIVIST}), Classification.MAT)
+                    token = issue_token(ctx, admin, "an", "tests").token
+                yield Deployment(settings, token)
         finally:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
             services_down(settings)
     finally:
         stop_pg()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,26 @@ def _wait_for_worker(instance: Instance, worker: subprocess.Popen[bytes], log: P
     raise RuntimeError(f"worker did not answer within {timeout_s}s:\n{log.read_text()[-3000:]}")
 
 
+@contextmanager
+def running_worker(instance: Instance, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A Celery worker process of ``instance`` (log in its home), answering pings before this yields; stopped
+    (SIGTERM, then SIGKILL after 30 s) with its whole process group afterwards."""
+    log = instance.home / "worker.log"
+    with log.open("wb") as log_fh:
+        worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", str(concurrency), "--loglevel", "info"],
+                                  env=instance.env, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for_worker(instance, worker, log)
+        yield worker
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     from pipeline.devtools import init_test_pki
@@ -74,18 +95,8 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     services_up(load_settings(home, environ={}))
     settings = load_settings(home, environ={})  # with the credentials `services up` generated
     inst = Instance(home, settings, env)
-    log = home / "worker.log"
-    with log.open("wb") as log_fh:
-        worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", "2", "--loglevel", "info"], env=env,
-                                  stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_for_worker(inst, worker, log)
-        yield inst
+        with running_worker(inst, concurrency=2):
+            yield inst
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
         services_down(settings)
