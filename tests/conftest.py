@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 from collections.abc import Iterator
@@ -28,9 +29,33 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def worker_band(low: int, high: int) -> tuple[int, int]:
+    """This test process's share of the ports ``low``..``high``: pytest-xdist runs several processes, and a port
+    one picks as free (a PKI's responders, a service) may be taken by another before it binds it. Disjoint bands
+    per process keep them apart; one process has the whole range."""
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) % count if worker[2:].isdigit() else 0
+    width = (high - low + 1) // count
+    return low + index * width, low + (index + 1) * width - 1
+
+
+def free_port(low: int = 32768, high: int = 60999) -> int:
+    """A free loopback port in this process's band (see :func:`worker_band`)."""
+    band = worker_band(low, high)
+    rng = random.Random()
+    for _ in range(10_000):
+        port = rng.randint(*band)
+        if _port_free(port):
+            return port
+    raise RuntimeError(f"no free port in {band}")
+
+
 def free_s3_ports(count: int = 4, low: int = 21000, high: int = 29999) -> list[int]:
-    """``count`` distinct free ports whose gRPC neighbour (+10000) is free too. Random in a band below
-    the kernel's ephemeral range, so parallel sessions rarely even try the same ones."""
+    """``count`` distinct free ports whose gRPC neighbour (+10000) is free too. Random in this process's band
+    (:func:`worker_band`) below the kernel's ephemeral range, so parallel sessions rarely even try the same
+    ones."""
+    low, high = worker_band(low, high)
     rng = random.Random()
     chosen: list[int] = []
     for _ in range(10_000):
@@ -72,3 +97,9 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
     finally:
         stop_s3(settings)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow end-to-end files first (a stable sort): with two processes each taking whole files, a long file
+    collected last would run alone at the end while the other process idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -90,6 +90,14 @@ class Responders:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 20.0) -> Responders:
+        """Start them and wait until they listen. A port something else already listens on is refused: the
+        signer would otherwise ask that other process (another PKI's responders) about our certificates."""
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5):
+                raise SigningError(f"test PKI responders: {self.host}:{self.port} is already in use by another "
+                                   "process")
+        except OSError:
+            pass  # nothing listens there: ours may
         cmd = [sys.executable, "-m", "pipeline.devtools.responders", "--pki-dir", str(self.pki_dir)]
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "PYTHONPATH": _pythonpath()}

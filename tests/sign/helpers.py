@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pikepdf
@@ -22,9 +21,10 @@ TEXT = (
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port of this test process's band (tests.conftest.free_port)."""
+    from tests.conftest import free_port as banded
+
+    return banded()
 
 
 def font_path() -> Path:

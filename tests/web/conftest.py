@@ -115,7 +115,9 @@ def server(web_home: Home, world: dict[str, Any]) -> Iterator[str]:
     from tests.sign.helpers import free_port
 
     port = free_port()
-    config = uvicorn.Config(create_app(web_home.settings, cookie_secure=False), host="127.0.0.1", port=port,
+    # Secure cookies, as `archive serve` sets them by default: browsers keep them on http://127.0.0.1 (loopback
+    # is a secure context), so the pages are tested the way the README tells people to open them.
+    config = uvicorn.Config(create_app(web_home.settings, cookie_secure=True), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
     serving = uvicorn.Server(config)
     thread = threading.Thread(target=serving.run, name="web-uvicorn", daemon=True)
