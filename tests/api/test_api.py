@@ -279,12 +279,27 @@ def test_openapi_lists_the_endpoints(app: Any, world: dict[str, Any]) -> None:
     assert "swagger" in staff.get("/docs").text.lower()
 
 
+def test_reports_count_only_what_the_caller_may_see(app: Any, home: Home, world: dict[str, Any]) -> None:
+    admin, staff = client(app, world["tokens"]["quan"]), client(app, world["tokens"]["lan"])
+    pdf = admin.get("/api/v1/reports", params={"period": "2026"})
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-", pdf.text[:300]
+    assert pdf.headers["content-disposition"].startswith("attachment") and b"/ByteRange" in pdf.content  # signed
+    html = staff.get("/api/v1/reports", params={"format": "html", "period": "2026", "lang": "en"})
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "Phòng Cơ yếu" not in html.text and "default-src 'none'" in html.headers["content-security-policy"]
+    assert "Phòng Cơ yếu" in admin.get("/api/v1/reports", params={"format": "html"}).text
+    bad = staff.get("/api/v1/reports", params={"period": "2026-13"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid"
+    assert not list(home.settings.work_dir.glob("api-report-*"))  # the temporary files are gone
+
+
 OPERATIONS = [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/api/v1/session"),
               ("POST", "/api/v1/session"), ("DELETE", "/api/v1/session"), ("GET", "/api/v1/search"),
               ("GET", "/api/v1/documents/{doc_id}"), ("PATCH", "/api/v1/documents/{doc_id}"),
               ("GET", "/api/v1/documents/{doc_id}/pages/{n}/text"),
               ("GET", "/api/v1/documents/{doc_id}/pdf"), ("POST", "/api/v1/documents/{doc_id}/verify"),
-              ("GET", "/api/v1/stats"), ("GET", "/api/v1/audit"), ("GET", "/api/v1/holds"), ("POST", "/api/v1/holds"),
+              ("GET", "/api/v1/stats"), ("GET", "/api/v1/reports"), ("GET", "/api/v1/audit"),
+              ("GET", "/api/v1/holds"), ("POST", "/api/v1/holds"),
               ("POST", "/api/v1/holds/{hold_id}/release"), ("GET", "/api/v1/retention/due"),
               ("GET", "/api/v1/disposals"), ("POST", "/api/v1/disposals"), ("GET", "/api/v1/disposals/{proposal_id}"),
               ("POST", "/api/v1/disposals/{proposal_id}/approve"), ("POST", "/api/v1/disposals/{proposal_id}/reject"),

@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/api/v1/documents/{doc_id}/pdf"): (READERS, {}),
     ("POST", "/api/v1/documents/{doc_id}/verify"): (READERS, {}),
     ("GET", "/api/v1/stats"): (READERS, {}),
+    ("GET", "/api/v1/reports"): (READERS, {"params": {"format": "html"}}),
     ("GET", "/api/v1/audit"): (OFFICE, {}),
     ("GET", "/api/v1/holds"): (OFFICE, {}),
     ("POST", "/api/v1/holds"): (OFFICE, {"json": {"documents": [NOBODY_ID], "reason": "thanh tra", "case": "TT-1"}}),

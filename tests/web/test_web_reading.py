@@ -87,6 +87,7 @@ def test_statistics_show_the_chart_and_the_table(tab: Tab) -> None:
     assert tab.page.get_attribute("#stats-total [data-total]", "data-total") == "4"  # hoa (Mật) sees all four
     assert tab.page.locator("#stats-table .group-row").count() == 3  # Phòng Lưu trữ, Văn phòng, Phòng Cơ yếu
     shot(tab, "stats")
+    assert fetched(tab, str(tab.page.get_attribute("#report-pdf", "href"))) == [200, "%PDF-"]  # the signed report
     assert tab.errors == []
 
 

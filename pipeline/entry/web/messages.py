@@ -50,6 +50,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page_text": "Nội dung trang", "no_text": "(Trang không có văn bản)", "download_pdf": "Tải bản PDF lưu trữ",
         "page_image_alt": "Ảnh trang {page}", "destroyed": "Văn bản đã bị hủy; chỉ còn hồ sơ mô tả.",
         # statistics
+        "stats_report_pdf": "Tải báo cáo (PDF/A có ký số)", "stats_report_html": "Báo cáo dạng trang HTML",
         "stats_title": "Thống kê văn bản điện tử", "stats_period": "Kỳ (2026, 2026-Q4, 2026-11)",
         "stats_unit": "Đơn vị", "stats_group": "Nhóm theo", "stats_apply": "Xem",
         "group_none": "(không nhóm)", "group_unit": "Đơn vị", "group_type": "Loại văn bản", "group_month": "Tháng",
@@ -93,6 +94,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verdict_indeterminate": "Indeterminate", "verdict_disposed": "Destroyed", "problems": "Problems",
         "page_text": "Page text", "no_text": "(No text on this page)", "download_pdf": "Download the archival PDF",
         "page_image_alt": "Image of page {page}", "destroyed": "This document was destroyed; only its record remains.",
+        "stats_report_pdf": "Download the report (signed PDF/A)", "stats_report_html": "The report as an HTML page",
         "stats_title": "Electronic-document statistics", "stats_period": "Period (2026, 2026-Q4, 2026-11)",
         "stats_unit": "Unit", "stats_group": "Group by", "stats_apply": "Show",
         "group_none": "(no grouping)", "group_unit": "Unit", "group_type": "Document type", "group_month": "Month",

@@ -54,7 +54,13 @@ def stats_page(request: Request, who: PageCaller, period: Annotated[Short | None
                   for name in SHOWN_CHARTS]
     units = sorted(data["by_unit"]) if isinstance(data.get("by_unit"), dict) else []
     return render(request, "stats.html", who=who, period=period or "", unit=unit or "", by=by, groups=GROUPS,
-                  rows=rows, total=_row("", data, lang), charts=chart_urls, units=units)
+                  rows=rows, total=_row("", data, lang), charts=chart_urls, units=units,
+                  report_pdf=_report(lang, "pdf", query), report_html=_report(lang, "html", query))
+
+
+def _report(lang: str, fmt: str, query: str) -> str:
+    """The link to the report of what the page shows (GET /api/v1/reports, the session cookie suffices)."""
+    return f"/api/v1/reports?{urlencode({'format': fmt, 'lang': lang})}{'&' + query if query else ''}"
 
 
 @router.get("/stats/chart.svg")
