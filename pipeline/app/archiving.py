@@ -5,15 +5,19 @@ paths record exactly the same facts."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from datetime import UTC, datetime
 
 from pipeline.app import metrics
+from pipeline.app.audit import SEAL_KEY
 from pipeline.app.context import Context
 from pipeline.app.process import (
     ARCHIVED,
     DUPLICATE,
+    FAILED,
     DocumentOutcome,
     ProgressCallback,
+    is_transient,
     process_document,
     quarantine_item,
 )
@@ -28,17 +32,41 @@ log = logging.getLogger("archive.ingest")
 def archive_document(ctx: Context, actor_name: str, batch_id: str, batch_name: str, received_at: datetime,
                      item: IntakeItem, progress: ProgressCallback | None = None
                      ) -> tuple[DocumentOutcome, DocumentRecord | None, list[str]]:
+    """Archive (or quarantine) one planned document and journal it. A service outage (:func:`is_transient`)
+    journals it ``failed`` (best effort: the catalog may be the one down) and is raised for the caller to retry."""
     ids = {"batch": batch_id, "doc_id": item.doc_id}
     ctx.audit.require_seal_key()  # never archive a document that cannot be sealed (one-line SealKeyMissing)
+    try:
+        return _archive(ctx, actor_name, batch_id, batch_name, received_at, item, progress)
+    except Exception as exc:
+        if is_transient(exc):
+            with suppress(Exception):
+                ctx.catalog.set_item_state(batch_id, item.source_path, FAILED, stage="retry",
+                                           reason=f"{exc}; input left in the batch", doc_id=item.doc_id)
+            log.warning("%s: service unavailable, left in the batch: %s", item.source_path, exc, extra=ids)
+        raise
+
+
+def _archive(ctx: Context, actor_name: str, batch_id: str, batch_name: str, received_at: datetime,
+             item: IntakeItem, progress: ProgressCallback | None
+             ) -> tuple[DocumentOutcome, DocumentRecord | None, list[str]]:
+    ids = {"batch": batch_id, "doc_id": item.doc_id}
     ctx.catalog.set_item_state(batch_id, item.source_path, DocState.PROCESSING.value, doc_id=item.doc_id)
     log.info("processing %s", item.source_path, extra=ids)
     with metrics.in_progress(ctx.settings):
         outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
     finished_at = datetime.now(UTC)  # the end of the store stage (its event is written before the upload)
-    if outcome.status == DUPLICATE and ctx.catalog.get_record(item.doc_id, Classification.TUYET_MAT) is None:
-        ctx.catalog.upsert_document(ctx.store.get_record(item.doc_id))  # archived earlier, catalog lost it
+    sealed = False
+    if outcome.status == DUPLICATE:
+        stored = ctx.store.get_record(item.doc_id)
+        if ctx.catalog.get_record(item.doc_id, Classification.TUYET_MAT) is None:
+            ctx.catalog.upsert_document(stored)  # archived earlier, catalog lost it
+        if _interrupted_here(stored, batch_name, item):  # committed by this very batch, then the run died
+            sealed = any(SEAL_KEY in e.get("detail", {}) for e in ctx.catalog.query_audit(object_id=item.doc_id))
+            outcome.status, outcome.reason = ARCHIVED, "archived (its run was interrupted after storing it)"
+            record, texts = stored, ctx.store.page_texts(item.doc_id)
     detail = {"batch": batch_id, "source": item.source_path, "reason": outcome.reason, "stage": outcome.stage}
-    if outcome.status == ARCHIVED and record is not None:
+    if outcome.status == ARCHIVED and record is not None and not sealed:
         # The seal `archive verify ID` checks against; the trail adds its seal_mac (audit.seal_key) and
         # previous_metadata_sha256 "" (a document's first seal).
         detail["metadata_sha256"] = record_hash(record)
@@ -68,6 +96,13 @@ def quarantine_problem(ctx: Context, actor_name: str, batch_id: str, batch_name:
     log.warning("quarantined %s: %s", problem.source_path, problem.reason, extra={"batch": batch_id})
     metrics.document_done(ctx.settings, outcome)
     return outcome
+
+
+def _interrupted_here(stored: DocumentRecord, batch_name: str, item: IntakeItem) -> bool:
+    """Storage holds this document from this batch's own input (same batch, same path), not destroyed: an
+    earlier run of the batch stored it and died before journalling it, so it is this batch's archived one."""
+    return (stored.disposal is None and stored.source.batch == batch_name
+            and stored.source.path == item.source_path)
 
 
 def record_hash(record: DocumentRecord) -> str:

@@ -337,6 +337,13 @@ def check_seal(trail: AuditTrail, object_id: str, metadata: bytes | None,
     if not trail.seal_key:
         return SealCheck("UNVERIFIED", NO_SEAL_KEY, None, actual)
     report, state = trail.latest_seal(object_id, known_head)
+    return judge_seal(report, state, object_id, metadata)
+
+
+def judge_seal(report: ChainReport, state: SealState, object_id: str, metadata: bytes | None) -> SealCheck:
+    """:func:`check_seal` against seals already judged (:meth:`AuditTrail.latest_seals`: one pass over the trail
+    for many documents, as the fixity audit does)."""
+    actual = hashlib.sha256(metadata).hexdigest() if metadata is not None else None
     event = state.accepted
     if not report.ok:
         return SealCheck("UNVERIFIED", f"the audit trail is broken, so no seal in it can be trusted: {report.message}",

@@ -118,6 +118,16 @@ def require_intake_root(roots: list[Path], batch_dir: Path) -> None:
                       "there or add its folder to intake.roots")
 
 
+def executor_for(ctx: Context, executor: str | None, batch_dir: Path) -> str:
+    """``local`` or ``celery`` (the setting unless given); the workers' intake roots checked for ``celery``."""
+    mode = executor or ctx.settings.executor
+    if mode not in ("local", "celery"):
+        raise Invalid(f"unknown executor {mode!r}: expected 'local' or 'celery'")
+    if mode == "celery":
+        require_intake_root(ctx.settings.intake_roots, batch_dir)
+    return mode
+
+
 def new_batch_id(at: datetime) -> str:
     """A batch id: when it was received (UTC) and a random suffix, e.g. 20261102T081500Z-1a2b3c4d."""
     return f"{at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -130,11 +140,7 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     ``batch_id``: chosen by the caller (an upload answers with it before the batch starts), else made here."""
     actor.require(Role.ARCHIVIST, "ingest batches")
     observer = observer or NullObserver()
-    mode = executor or ctx.settings.executor
-    if mode not in ("local", "celery"):
-        raise Invalid(f"unknown executor {mode!r}: expected 'local' or 'celery'")
-    if mode == "celery":
-        require_intake_root(ctx.settings.intake_roots, batch_dir)
+    mode = executor_for(ctx, executor, batch_dir)
     schedule_for(ctx.settings)  # a bad retention schedule fails the ingest before any write, with its reason
     plan = plan_batch(batch_dir, manifest)  # a missing batch or unreadable manifest fails before any write
     ctx.store.ensure_bucket()
@@ -149,6 +155,16 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
                       "skipped": len(plan.skipped), "executor": mode})
     log.info("batch %s: %d document(s), %d problem(s)", plan.batch, len(plan.documents), len(plan.problems),
              extra={"batch": batch_id})
+    report = run_plan(ctx, actor, batch_id, plan, mode, observer, timeout_s)
+    finish_batch(ctx, actor, report, "done" if report.unfinished == 0 else "incomplete")
+    return report
+
+
+def run_plan(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, mode: str, observer: IngestObserver,
+             timeout_s: float) -> IngestReport:
+    """Run a journalled plan (a new batch's, or the unfinished part of one being resumed): skipped entries and
+    problems journalled, in-batch duplicates set aside, every document archived; failed and pending ones
+    journalled as such. The batch itself is finished by the caller."""
     observer.planned(plan)
     report = IngestReport(batch=plan.batch, batch_id=batch_id, manifest_errors=list(plan.manifest_errors),
                           manifest=plan.manifest)
@@ -169,20 +185,28 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     report.documents.extend(run(ctx, actor, batch_id, plan, items, observer, timeout_s))
     for outcome in report.documents:
         if outcome.status in (FAILED, PENDING):
-            ctx.catalog.set_item_state(batch_id, outcome.source, outcome.status, reason=outcome.reason)
+            try:
+                ctx.catalog.set_item_state(batch_id, outcome.source, outcome.status, reason=outcome.reason)
+            except Exception:  # the catalog is down: the journal keeps an unfinished state, resumable all the same
+                log.error("could not journal %s as %s", outcome.source, outcome.status, exc_info=True,
+                          extra={"batch": batch_id})
     # A refused worker result was counted by the worker that sent it (if any did): not counted twice here.
     metrics.documents_done(ctx.settings, [d for d in report.documents if d.status == FAILED and d.stage != UNCONFIRMED],
                            {d.source_path: d.origin.value for d in plan.documents})
     order = {d.source_path: i for i, d in enumerate(plan.documents)}
     report.documents.sort(key=lambda d: (order.get(d.source, -1), d.source))
-    final = "done" if report.unfinished == 0 else "incomplete"
-    try:
-        ctx.catalog.finish_batch(batch_id, final)
-        ctx.audit.record(actor.name, "batch.finish", batch_id, final, report.to_dict()["summary"])
-    except Exception:  # storage or catalog went down: the per-document outcomes above still stand
-        log.error("batch %s finished %s but could not be recorded", batch_id, final, exc_info=True,
-                  extra={"batch": batch_id})
     return report
+
+
+def finish_batch(ctx: Context, actor: Actor, report: IngestReport, final: str) -> None:
+    """Journal and audit the end of a run (``done`` or ``incomplete``); a catalog or storage outage here is
+    logged: the per-document outcomes already journalled still stand."""
+    try:
+        ctx.catalog.finish_batch(report.batch_id, final)
+        ctx.audit.record(actor.name, "batch.finish", report.batch_id, final, report.to_dict()["summary"])
+    except Exception:
+        log.error("batch %s finished %s but could not be recorded", report.batch_id, final, exc_info=True,
+                  extra={"batch": report.batch_id})
 
 
 def _run_local(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items: list[IntakeItem],

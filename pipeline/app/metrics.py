@@ -52,7 +52,9 @@ FAILURES = Family("archive_failures", "counter",
                   ("stage",), tuple((s,) for s in FAILURE_STAGES))
 IN_PROGRESS = Family("archive_documents_in_progress", "gauge", "Documents in the stages right now.",
                      mode="livesum")
-RECORDED = (DOCUMENTS, PAGES, STAGE_SECONDS, FAILURES, IN_PROGRESS)
+FIXITY_CHECKS = Family("archive_fixity_checks", "counter", "Fixity checks of stored documents, by outcome.",
+                       ("outcome",), (("ok",), ("failed",)))
+RECORDED = (DOCUMENTS, PAGES, STAGE_SECONDS, FAILURES, IN_PROGRESS, FIXITY_CHECKS)
 
 
 def _record(settings: Settings, action: Callable[[Recorder], None]) -> None:
@@ -115,6 +117,16 @@ def stage_failed(settings: Settings, stage: str) -> None:
     _record(settings, lambda rec: rec.child(FAILURES, _one_of(stage, FAILURE_STAGES, "other")).inc())
 
 
+def fixity_checked(settings: Settings, ok: int, failed: int) -> None:
+    """Documents found intact and damaged by one fixity run (pipeline.app.fixity)."""
+    def count(rec: Recorder) -> None:
+        rec.child(FIXITY_CHECKS, "ok").inc(ok)
+        rec.child(FIXITY_CHECKS, "failed").inc(failed)
+
+    if ok or failed:
+        _record(settings, count)
+
+
 @contextmanager
 def in_progress(settings: Settings) -> Iterator[None]:
     _record(settings, lambda rec: rec.child(IN_PROGRESS).inc())
@@ -139,9 +151,14 @@ def _active_holds(ctx: Context) -> int:
     return sum(1 for hold in ctx.catalog.list_holds() if hold.active)
 
 
+def _fixity_failing(ctx: Context) -> int:
+    return ctx.catalog.fixity_failing_count()
+
+
 SNAPSHOTS = (  # (source, metric, help, reader): read at collection time, cheap and exact
     ("storage", "archive_quarantine_entries", "Inputs kept in quarantine (storage listing).", _quarantine_entries),
     ("catalog", "archive_legal_holds_active", "Legal holds not released.", _active_holds),
+    ("catalog", "archive_fixity_failing_documents", "Documents whose last fixity check failed.", _fixity_failing),
 )
 
 

@@ -1,10 +1,13 @@
 """Chain the stages for one document: OCR/PDF/A → sign → store. Plain Python, used in-process by the local
-executor and wrapped by the Celery tasks. Any failure quarantines the document with its reason.
+executor and wrapped by the Celery tasks. A failure of the input quarantines the document with its reason; a
+failure of a service (:func:`is_transient`: S3, Redis, the catalog, the audit trail unreachable) is raised, so the
+input stays in the batch, journalled ``failed`` and retried, never quarantined for someone else's outage.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import re
 import shutil
@@ -16,10 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import urllib3
+from minio.error import S3Error
+
 from pipeline import ocr, sign
 from pipeline.app import representations, retention_rules, signed_original
+from pipeline.app.audit import AuditUnavailable
+from pipeline.app.health import ServiceUnavailable
 from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
+from pipeline.archive.client import S3Unreachable
 from pipeline.archive.retention import policy_for
 from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source
 from pipeline.core.settings import Settings
@@ -67,6 +76,50 @@ class StageFailure(Exception):
         super().__init__(reason)
         self.stage = stage
         self.reason = reason
+
+
+# ---- transient or permanent ------------------------------------------------------------------------------
+# S3 answers that mean "not now": the server is busy, starting or briefly broken, never the input's fault.
+TRANSIENT_S3_CODES = {"SlowDown", "ServiceUnavailable", "RequestTimeout", "InternalError",
+                      "XMinioServerNotInitialized", "XMinioStorageFull"}
+TRANSIENT_S3_STATUS = {500, 502, 503, 504}
+# Named by module and class, so this layer needs neither redis, kombu nor SQLAlchemy to recognise them.
+TRANSIENT_FOREIGN = {("redis", "ConnectionError"), ("redis", "TimeoutError"), ("redis", "BusyLoadingError"),
+                     ("kombu", "OperationalError"), ("sqlalchemy", "OperationalError"),
+                     ("sqlalchemy", "InterfaceError"), ("sqlalchemy", "DisconnectionError"),
+                     ("sqlalchemy", "TimeoutError")}
+
+
+def _transient_one(exc: BaseException) -> bool:
+    if isinstance(exc, S3Unreachable | ServiceUnavailable | AuditUnavailable | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True  # the worker's disk is full: the input is fine, the machine is not
+    if isinstance(exc, urllib3.exceptions.TimeoutError | urllib3.exceptions.ProtocolError
+                  | urllib3.exceptions.NewConnectionError | urllib3.exceptions.MaxRetryError):
+        return True
+    if isinstance(exc, S3Error):
+        status = getattr(exc.response, "status", 0)
+        return exc.code in TRANSIENT_S3_CODES or status in TRANSIENT_S3_STATUS
+    return any(type(exc).__module__.split(".")[0] == module and cls.__name__ == name
+               for cls in type(exc).__mro__ for module, name in TRANSIENT_FOREIGN)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of a service the document needs (connection refused or reset, timeouts, S3 503/SlowDown,
+    ServiceUnavailable, AuditUnavailable, the catalog's database gone), here or anywhere in the chain of causes:
+    retry later, never quarantine. Anything else is the input's own problem."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen or len(seen) > 16:
+            continue
+        seen.add(id(current))
+        if _transient_one(current):
+            return True
+        todo += [current.__cause__, current.__context__]
+    return False
 
 
 # ---- intake items as plain JSON (Celery messages; workers re-check them: pipeline.app.messages) ------
@@ -230,12 +283,17 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         stored = store.store_document(record, originals, final_pdf, texts, result.attachments)
         outcome.pages = stored.page_count
         return outcome, stored, texts
-    except StageFailure as exc:
-        stage, reason = exc.stage, exc.reason
-    except Exception as exc:  # an unexpected failure must still leave the input in quarantine
-        reason = f"{type(exc).__name__}: {exc}"
-        log.exception("unexpected failure in stage %s of %s", stage, item.source_path,
-                      extra={"doc_id": item.doc_id, "batch": batch})
+    except Exception as exc:
+        if is_transient(exc):  # a service is down, not the input: the caller keeps it in the batch (failed)
+            log.warning("stage %s of %s: service unavailable (%s); left in the batch", stage, item.source_path,
+                        exc, extra={"doc_id": item.doc_id, "batch": batch})
+            raise
+        if isinstance(exc, StageFailure):
+            stage, reason = exc.stage, exc.reason
+        else:  # an unexpected failure must still leave the input in quarantine
+            reason = f"{type(exc).__name__}: {exc}"
+            log.exception("unexpected failure in stage %s of %s", stage, item.source_path,
+                          extra={"doc_id": item.doc_id, "batch": batch})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     quarantine_item(store, batch, IntakeProblem(item.source_path, reason, list(item.files)),

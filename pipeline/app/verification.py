@@ -104,10 +104,7 @@ def _verify_residual(ctx: Context, actor: Actor, residual: DocumentRecord, seal:
     """A destroyed document: only its residual record remains, checked against its seal (the disposal's)."""
     facts = residual.disposal
     assert facts is not None
-    left = [key for key, latest in ctx.store.stored_versions(residual.id)
-            if key != layout.metadata_key(residual.id) or not latest]
-    if left:
-        problems = [*problems, f"content left in storage after its destruction: {', '.join(sorted(set(left))[:5])}"]
+    problems = [*problems, *residual_leftovers(ctx, residual)]
     report: dict[str, Any] = {"id": residual.id, "valid": not problems, "disposed": facts.model_dump(mode="json"),
                               **seal}
     if problems:
@@ -115,6 +112,14 @@ def _verify_residual(ctx: Context, actor: Actor, residual: DocumentRecord, seal:
     ctx.audit.record(actor.name, "verify", residual.id, verdict(report),
                      {"seal": report["seal"], "proposal": facts.proposal})
     return report
+
+
+def residual_leftovers(ctx: Context, residual: DocumentRecord) -> list[str]:
+    """A destroyed document keeps only the latest version of its residual metadata.json: anything else stored
+    under its id is a problem (also for the fixity audit, :mod:`pipeline.app.fixity`)."""
+    left = [key for key, latest in ctx.store.stored_versions(residual.id)
+            if key != layout.metadata_key(residual.id) or not latest]
+    return [f"content left in storage after its destruction: {', '.join(sorted(set(left))[:5])}"] if left else []
 
 
 def verify_target(ctx: Context, actor: Actor, target: str) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.catalog import audit, credentials, documents, dossiers, holds, journal, users
+from pipeline.catalog import audit, credentials, documents, dossiers, fixity, holds, journal, users
 from pipeline.catalog.credentials import SessionRow, TokenRow
 from pipeline.catalog.dossiers import DossierStats
 from pipeline.catalog.engine import SQLITE_BEGIN, current_revision, make_engine, migrate
+from pipeline.catalog.fixity import FixityCoverage, FixityRow
 from pipeline.catalog.rows import BatchItemRow, BatchRow, DocumentRow, StatsRow, UserRow
 from pipeline.catalog.snapshot import snapshot as _snapshot
 from pipeline.core.dossier import Dossier
@@ -247,6 +248,32 @@ class Catalog:
     def delete_all_audit(self) -> int:
         with self.writing() as session:
             return audit.delete_all(session)
+
+    # ---- fixity (pipeline.catalog.fixity): operational state, not rebuilt from S3 -------------------------
+    def record_fixity(self, doc_id: str, at: datetime, ok: bool, problems: list[str], actor: str) -> None:
+        with self.writing() as session:
+            fixity.record(session, doc_id, at, ok, problems, actor)
+
+    def fixity_due(self, limit: int) -> list[str]:
+        """The next documents for the fixity audit: never checked first, then the oldest checked (every class)."""
+        with self.reading() as session:
+            return fixity.oldest_ids(session, limit)
+
+    def fixity_last_ok(self, doc_ids: list[str]) -> dict[str, bool]:
+        with self.reading() as session:
+            return fixity.last_ok(session, doc_ids)
+
+    def fixity_failing(self, max_rank: int) -> list[FixityRow]:
+        with self.reading() as session:
+            return fixity.failing(session, _rank(max_rank))
+
+    def fixity_failing_count(self) -> int:
+        with self.reading() as session:
+            return fixity.failing_count(session)
+
+    def fixity_coverage(self, max_rank: int, since: datetime) -> FixityCoverage:
+        with self.reading() as session:
+            return fixity.coverage(session, _rank(max_rank), since)
 
     # ---- rebuild check --------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -226,3 +226,28 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---- fixity (issue 14): operational state like the journal, kept only here (never rebuilt from S3) ---------
+class FixityCheck(Base):
+    """One fixity check of one document: every stored object re-read and its SHA-256 compared."""
+
+    __tablename__ = "fixity_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_id: Mapped[str] = mapped_column(String(64), index=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    problems: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of one-line problems
+    actor: Mapped[str] = mapped_column(String(128), default="")
+
+
+class FixityState(Base):
+    """The last check of each document: the audit picks the oldest first (never-checked ones before them)."""
+
+    __tablename__ = "fixity_state"
+
+    doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, index=True)
+    problems: Mapped[str] = mapped_column(Text, default="[]")

@@ -28,6 +28,7 @@ from pipeline.core.settings_sections import (  # re-exported: callers import the
     AuditSettings,
     CatalogSettings,
     CliSettings,
+    FixitySettings,
     IntakeSettings,
     LogSettings,
     OcrSettings,
@@ -57,6 +58,7 @@ class Settings(BaseModel):
     cli: CliSettings = Field(default_factory=CliSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    fixity: FixitySettings = Field(default_factory=FixitySettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     log: LogSettings = Field(default_factory=LogSettings)

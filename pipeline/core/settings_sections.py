@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class RedisSettings(BaseModel):
@@ -23,6 +23,26 @@ class RedisSettings(BaseModel):
     message_key: str = ""  # secret: HMAC key that signs every task message (workers refuse unsigned ones)
     tls: bool = False  # rediss:// (production: Redis behind TLS)
     ca_file: str = ""  # PEM bundle that verifies the Redis server's certificate when tls = true
+    # Celery over this broker. A message whose worker died (SIGKILL, OOM, power) comes back after
+    # visibility_timeout_s (Celery's default is one hour): longer than the hard time limit, or a document
+    # still running would be handed to a second worker. A task past its soft limit is quarantined ("took too
+    # long"); past the hard limit its process is killed and the document journalled failed (resumable).
+    visibility_timeout_s: int = Field(default=900, ge=60)
+    task_soft_time_limit_s: int = Field(default=720, ge=10)  # > ocr.timeout_s (600): OCR, then sign and store
+    task_time_limit_s: int = Field(default=840, ge=10)
+    # A service outage while archiving (S3, Redis, catalog): retried with exponential back-off, then failed.
+    retry_max: int = Field(default=8, ge=0, le=100)
+    retry_backoff_s: float = Field(default=2.0, gt=0)  # first wait; doubled each time
+    retry_backoff_max_s: float = Field(default=300.0, gt=0)  # cap of one wait (below visibility_timeout_s)
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> RedisSettings:
+        if not self.task_soft_time_limit_s < self.task_time_limit_s < self.visibility_timeout_s:
+            raise ValueError("expected task_soft_time_limit_s < task_time_limit_s < visibility_timeout_s "
+                             "(a message must not come back while its task may still run)")
+        if self.retry_backoff_max_s >= self.visibility_timeout_s:
+            raise ValueError("retry_backoff_max_s must stay below visibility_timeout_s")
+        return self
 
     @property
     def url(self) -> str:
@@ -171,6 +191,16 @@ class RetentionSettings(BaseModel):
     # Every document is locked at least this many days from each write, so one already past its retention
     # when it arrives is still protected while the records office looks at it.
     safety_days: int = Field(default=30, ge=0)  # 0 (tests): a record past retention at ingest is not locked
+
+
+class FixitySettings(BaseModel):
+    """The fixity audit (pipeline.app.fixity): how many documents one run re-reads, how often beat runs it, and
+    the window `archive fixity report` counts as recently checked."""
+
+    model_config = ConfigDict(extra="forbid")
+    batch: int = Field(default=200, ge=1)  # documents per run (the oldest-checked first), so all are covered in turn
+    every_hours: float = Field(default=24.0, gt=0)  # the beat interval of the periodic audit
+    report_days: int = Field(default=30, ge=1)  # "checked recently" in the report: within this many days
 
 
 class ApiSettings(BaseModel):

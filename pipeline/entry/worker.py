@@ -10,6 +10,7 @@ Only the submitter, the process task (its own outcome, for the index task) and b
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 import sys
@@ -33,6 +34,7 @@ os.umask(0o077)  # work files hold classified pages: the owner's only
 scrub_environment()  # secrets stay in this process: OCRmyPDF, Ghostscript, Tesseract never inherit them
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # measured: 9.1 CPU s/page without it, 1.9 with it
 
+log = logging.getLogger("archive.worker")
 app = Celery("archive")
 app.conf.update(
     task_serializer="json",
@@ -50,6 +52,7 @@ app.conf.update(
         "archive.index_document": {"queue": "index"},
         "archive.renew_timestamps": {"queue": "renew"},  # the beat worker's own queue (no intake files)
         "archive.extend_permanent_locks": {"queue": "renew"},
+        "archive.fixity_audit": {"queue": "renew"},
     },
 )
 _settings: Settings | None = None
@@ -63,6 +66,7 @@ def configure(settings: Settings | None = None) -> Settings:
     from pipeline.app.retention_rules import schedule_for
 
     schedule_for(_settings)  # a worker with a bad retention schedule does not start (never quarantines for it)
+    _limits(_settings)
     if app.conf.broker_url == _settings.redis.url:
         return _settings  # the same broker (an API process configures per batch): its pools stay usable
     # Re-configured in one process (tests, another home): forget connections to the previous broker.
@@ -83,6 +87,21 @@ def configure(settings: Settings | None = None) -> Settings:
         app.conf.broker_use_ssl = tls
         app.conf.redis_backend_use_ssl = tls
     return _settings
+
+
+def _limits(settings: Settings) -> None:
+    """Redelivery from ``[redis]``: a message of a killed worker comes back after the visibility timeout
+    (minutes, not Celery's hour). The document tasks' time limits (below) keep each under it, so none runs
+    twice at once."""
+    redis = settings.redis
+    transport = {"visibility_timeout": redis.visibility_timeout_s}
+    app.conf.broker_transport_options = transport
+    app.conf.result_backend_transport_options = transport
+
+
+def retry_delay(settings: Settings, retries: int) -> float:
+    """Exponential back-off for a service outage: ``retry_backoff_s`` doubled per retry, capped."""
+    return min(settings.redis.retry_backoff_max_s, settings.redis.retry_backoff_s * 2 ** retries)
 
 
 def current_settings() -> Settings:
@@ -106,6 +125,7 @@ configure()
 
 PROCESS, INDEX, RENEW = "archive.process_document", "archive.index_document", "archive.renew_timestamps"
 EXTEND = "archive.extend_permanent_locks"
+FIXITY = "archive.fixity_audit"
 
 
 def message_key() -> str:
@@ -170,18 +190,27 @@ def _metrics_process_dead(**_: Any) -> None:
         forget_process(metrics_dir(current_settings()), process_ident())
 
 
-@app.task(bind=True, name=PROCESS, throws=(MessageRefused,))
+# Per document task, not global: a periodic audit may rightly run longer than one document.
+LIMITS = {"soft_time_limit": current_settings().redis.task_soft_time_limit_s,
+          "time_limit": current_settings().redis.task_time_limit_s}
+
+
+@app.task(bind=True, name=PROCESS, throws=(MessageRefused,), **LIMITS)
 def process_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """One signed message ``{item, batch_id, batch, received_at, actor}``: archive the document; returns the
     outcome signed for the index task."""
     from pipeline.app.archiving import archive_document
     from pipeline.app.messages import admitted_document
+    from pipeline.app.process import is_transient
 
     fields = _verified(self, PROCESS, args, kwargs)
 
     def progress(stage: str) -> None:
         if self.request.id:
-            self.update_state(state="PROGRESS", meta={"stage": stage})
+            try:
+                self.update_state(state="PROGRESS", meta={"stage": stage})
+            except Exception as exc:  # Redis away: the live stage is lost, never the document
+                log.warning("stage %s not reported: %s", stage, exc)
 
     ctx = context()
     try:
@@ -191,10 +220,21 @@ def process_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, An
     except MessageRefused as exc:
         refuse(ctx, PROCESS, self.request.id, exc.reason, args, kwargs)
         raise
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        settings, tries = current_settings(), self.request.retries
+        if tries < settings.redis.retry_max:  # archive_document journalled it failed; retried from the start
+            progress(f"service unavailable, retry {tries + 1}/{settings.redis.retry_max}")
+            raise self.retry(exc=exc, countdown=retry_delay(settings, tries),
+                             max_retries=settings.redis.retry_max) from exc
+        item = fields.get("item") if isinstance(fields.get("item"), dict) else {}
+        outcome = DocumentOutcome(str(item.get("source_path", "")), FAILED, str(item.get("doc_id", "")),
+                                  f"{exc}; retried {tries} times; input left in the batch", stage="retry")
     return sign_message(message_key(), INDEX, {"outcome": outcome.to_dict()})
 
 
-@app.task(bind=True, name=INDEX, max_retries=5, throws=(MessageRefused,))
+@app.task(bind=True, name=INDEX, max_retries=5, throws=(MessageRefused,), **LIMITS)
 def index_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Index an archived document, reading it back from storage (the system of record)."""
     fields = _verified(self, INDEX, args, kwargs)
@@ -259,11 +299,30 @@ def extension_message() -> dict[str, Any]:
     return sign_message(message_key(), EXTEND, {})
 
 
+@app.task(bind=True, name=FIXITY, throws=(MessageRefused,))
+def fixity_audit_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, int]:
+    """Periodic (Celery beat, every ``fixity.every_hours``): re-read the ``fixity.batch`` documents checked
+    longest ago and compare their stored objects with the recorded SHA-256 (audited as the system), as many as
+    fit in the task's time limit (the rest come first next time). One signed, empty message."""
+    from pipeline.app.fixity import check
+
+    _verified(self, FIXITY, args, kwargs)
+    budget = current_settings().redis.task_soft_time_limit_s * 0.75  # stop taking documents well before the limit
+    run = check(context(), SYSTEM, until=time.monotonic() + budget)
+    return {"checked": len(run.results), "failed": len(run.failed)}
+
+
+def fixity_message() -> dict[str, Any]:
+    return sign_message(message_key(), FIXITY, {})
+
+
 app.conf.beat_schedule = {
     "renew-document-timestamps": {"task": RENEW, "schedule": 24 * 3600.0,
                                   "args": (BeatLazyFunc(renewal_message),)},
     "extend-permanent-locks": {"task": EXTEND, "schedule": 7 * 24 * 3600.0,
                                "args": (BeatLazyFunc(extension_message),)},
+    "fixity-audit": {"task": FIXITY, "schedule": current_settings().fixity.every_hours * 3600.0,
+                     "args": (BeatLazyFunc(fixity_message),)},
 }
 
 
@@ -284,6 +343,8 @@ def current_stage(result: AsyncResult) -> str:
             return str(node.info.get("stage", ""))
         if state == "STARTED" and node is result.parent:
             return "started"
+        if state == "RETRY" and node is result.parent:
+            return "service unavailable, waiting to retry"
     return ""
 
 

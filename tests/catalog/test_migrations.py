@@ -16,7 +16,7 @@ from .helpers import make_record
 
 TABLES = {"documents", "pages", "users", "batches", "batch_items", "audit_events", "alembic_version"}
 
-HEAD = "0006"  # the newest migration
+HEAD = "0007"  # the newest migration
 
 
 def _statements(cat: Catalog) -> list[str]:

@@ -15,11 +15,13 @@ import typer
 
 from pipeline.entry.cli import (
     admin,
+    batch,
     disposal,
     docs,
     dossier,
     export,
     find,
+    fixity,
     ingest,
     report,
     retention,
@@ -64,11 +66,13 @@ for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.sh
     app.command()(command)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")
+app.add_typer(batch.batch_app, name="batch")
 app.add_typer(retention.retention_app, name="retention")
 app.add_typer(retention.hold_app, name="hold")
 app.add_typer(export.export_app, name="export")
 app.add_typer(dossier.dossier_app, name="dossier")
 app.add_typer(disposal.disposal_app, name="disposal")
+app.add_typer(fixity.fixity_app, name="fixity")
 app.command("metrics")(metrics_command)
 
 
