@@ -8,8 +8,9 @@ export OMP_THREAD_LIMIT=1
 .venv/bin/ruff check .
 set +e
 # Two processes (the machines have 2 cores; much of the suite waits on services and subprocesses), each taking
-# whole test files, so a module's fixtures (homes, servers, ingested batches) are built once.
-.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
+# whole test files, so a module's fixtures (homes, servers, ingested batches) are built once; files in collection
+# order (tests/conftest.py puts the slow end-to-end files first), not xdist's largest-file-first.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then echo "test.sh: pytest collected no tests" >&2; exit 1; fi
