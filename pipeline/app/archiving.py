@@ -56,17 +56,19 @@ def _archive(ctx: Context, actor_name: str, batch_id: str, batch_name: str, rece
     with metrics.in_progress(ctx.settings):
         outcome, record, texts = process_document(item, batch_name, received_at, ctx.settings, ctx.store, progress)
     finished_at = datetime.now(UTC)  # the end of the store stage (its event is written before the upload)
-    sealed = False
     if outcome.status == DUPLICATE:
         stored = ctx.store.get_record(item.doc_id)
         if ctx.catalog.get_record(item.doc_id, Classification.TUYET_MAT) is None:
             ctx.catalog.upsert_document(stored)  # archived earlier, catalog lost it
-        if _interrupted_here(stored, batch_name, item):  # committed by this very batch, then the run died
-            sealed = any(SEAL_KEY in e.get("detail", {}) for e in ctx.catalog.query_audit(object_id=item.doc_id))
+        # Stored from this batch's own input but never sealed: the run died between the upload and the seal, so
+        # it is archived now (sealed, catalogued, indexed once). Sealed already, it is a plain duplicate (a second
+        # ingest of the same folder).
+        if _interrupted_here(stored, batch_name, item) and not any(
+                SEAL_KEY in e.get("detail", {}) for e in ctx.catalog.query_audit(object_id=item.doc_id)):
             outcome.status, outcome.reason = ARCHIVED, "archived (its run was interrupted after storing it)"
             record, texts = stored, ctx.store.page_texts(item.doc_id)
     detail = {"batch": batch_id, "source": item.source_path, "reason": outcome.reason, "stage": outcome.stage}
-    if outcome.status == ARCHIVED and record is not None and not sealed:
+    if outcome.status == ARCHIVED and record is not None:
         # The seal `archive verify ID` checks against; the trail adds its seal_mac (audit.seal_key) and
         # previous_metadata_sha256 "" (a document's first seal).
         detail["metadata_sha256"] = record_hash(record)
