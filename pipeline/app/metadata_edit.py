@@ -12,7 +12,6 @@ and storage locks never shorten either way."""
 from __future__ import annotations
 
 import logging
-import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,7 +28,7 @@ from pipeline.app.retention_rules import retention_facts
 from pipeline.archive.store import metadata_sha256
 from pipeline.core.actor import Actor
 from pipeline.core.record import DocumentMetadata, DocumentRecord, Event
-from pipeline.core.text import nfc
+from pipeline.core.text import has_hidden_characters, nfc
 from pipeline.core.vocabulary import Role
 
 log = logging.getLogger("archive.metadata")
@@ -57,8 +56,7 @@ def _apply(record: DocumentRecord, changes: dict[str, str]) -> tuple[DocumentMet
     wanted = dict(current)
     for name, value in changes.items():
         text = nfc(str(value)).strip()
-        if len(text) > MAX_VALUE or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\t\n"
-                                        for c in text):
+        if len(text) > MAX_VALUE or has_hidden_characters(text, allowed="\t\n"):
             raise Invalid(f"{name}: at most {MAX_VALUE} characters of text without control or format characters "
                           "(bidirectional overrides would show the records office another text)")
         wanted[name] = text or (None if name == "issued_date" else "")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.app.errors import Invalid
+from pipeline.core.text import has_hidden_characters
 from pipeline.scan.junk import JUNK_FOLDERS
 
 MAX_DEPTH = 16  # folders in a member's path (a batch needs 3: wrapper/document/page)
@@ -23,7 +24,6 @@ MAX_PART_BYTES = 255  # one name (Linux NAME_MAX)
 CENTRAL_BYTES_PER_MEMBER = 1024  # a central directory larger than this × max members is refused unparsed
 CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_BAD_CATEGORIES = ("Cc", "Cf", "Cs")  # control, format (bidi overrides, zero-width) and surrogate characters
 _KEEP_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO)  # our disk, not their zip
 
 
@@ -38,7 +38,7 @@ def shown(name: str) -> str:
 
 
 def bad_characters(name: str) -> bool:
-    return any(unicodedata.category(c) in _BAD_CATEGORIES for c in name)
+    return has_hidden_characters(name)
 
 
 @dataclass(frozen=True)
