@@ -64,6 +64,18 @@ def build_home(s3_server: Settings, root: Path, prefix: str, level: str = "B-B")
         yield Home(load_settings(root, environ={}), env)
 
 
+@contextmanager
+def unlocked_home(s3_server: Settings, root: Path, prefix: str) -> Iterator[Home]:
+    """:func:`build_home` with ``retention.safety_days = 0`` (tests only): a document already past its retention
+    when it arrives is not locked, so a test can destroy it at once."""
+    from pipeline.core.settings import update_config
+
+    with build_home(s3_server, root, prefix) as made:
+        update_config(made.settings.home, {"retention.safety_days": 0})
+        made.settings = load_settings(made.settings.home, environ={})
+        yield made
+
+
 @pytest.fixture(scope="module")
 def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     with build_home(s3_server, tmp_path_factory.mktemp("app-home"), "app") as made:

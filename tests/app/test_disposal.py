@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from pipeline.archive.disposal import RunClaimed
-from pipeline.core.settings import Settings, load_settings, update_config
-from tests.app.conftest import HEADER, Home, build_home
+from pipeline.core.settings import Settings, update_config
+from tests.app.conftest import HEADER, Home, unlocked_home
 
 ROWS = {  # file → (number, doc_type, issued, title, classification)
     "moi-hop-2010.pdf": ("11/GM-VP", "Giấy mời", "2010-01-05", "Mời họp giao ban quý một", "public"),
@@ -55,9 +55,7 @@ def _ingest(home: Home, batch: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
-    with build_home(s3_server, tmp_path_factory.mktemp("disposal-home"), "disposal") as made:
-        update_config(made.settings.home, {"retention.safety_days": 0})  # tests only: past retention, no lock
-        made.settings = load_settings(made.settings.home, environ={})
+    with unlocked_home(s3_server, tmp_path_factory.mktemp("disposal-home"), "disposal") as made:
         yield made
 
 

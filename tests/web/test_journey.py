@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.core.settings import Settings, load_settings, update_config
-from tests.app.conftest import HEADER, Home, build_home
+from pipeline.core.settings import Settings
+from tests.app.conftest import HEADER, Home, unlocked_home
 from tests.web.conftest import Tab, shot, signed_in
 
 BATCH_TIMEOUT_MS = 240_000
@@ -32,9 +32,7 @@ COUNCIL = "Phạm Thị Dung (Chủ tịch); Hoàng Văn Em; Vũ Thị Giang"
 @pytest.fixture(scope="module")
 def web_home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     """This module's home: the shared one, but documents past their retention are not locked (tests only)."""
-    with build_home(s3_server, tmp_path_factory.mktemp("web-journey-home"), "webjny") as made:
-        update_config(made.settings.home, {"retention.safety_days": 0})
-        made.settings = load_settings(made.settings.home, environ={})
+    with unlocked_home(s3_server, tmp_path_factory.mktemp("web-journey-home"), "webjny") as made:
         yield made
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.core.settings import Settings, load_settings, update_config
-from tests.app.conftest import HEADER, Home, build_home
+from pipeline.core.settings import Settings
+from tests.app.conftest import HEADER, Home, unlocked_home
 from tests.web.conftest import Tab, shot, signed_in
 from tests.web.test_web_pages import sign_in
 
@@ -32,9 +32,7 @@ MARKUP = "<b>Thanh tra</b> số 5"
 @pytest.fixture(scope="module")
 def web_home(s3_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     """This module's home: the shared one, but documents past their retention are not locked (tests only)."""
-    with build_home(s3_server, tmp_path_factory.mktemp("web-records-home"), "webrec") as made:
-        update_config(made.settings.home, {"retention.safety_days": 0})
-        made.settings = load_settings(made.settings.home, environ={})
+    with unlocked_home(s3_server, tmp_path_factory.mktemp("web-records-home"), "webrec") as made:
         yield made
 
 
