@@ -135,7 +135,7 @@ def test_groups_split_the_same_documents() -> None:
 
 
 def test_one_unit_whatever_its_spelling_and_csv_cells_that_would_run_as_formulas() -> None:
-    from pipeline.entry.cli.stats import _cell
+    from pipeline.core.csv_safe import cell
 
     records = [_record(1, Origin.SCANNED, 1, False, "Văn phòng"),
                _record(2, Origin.BORN_DIGITAL, 1, False, "Văn Phòng"),
@@ -143,5 +143,5 @@ def test_one_unit_whatever_its_spelling_and_csv_cells_that_would_run_as_formulas
     stats = compute_stats(records)
     assert stats["units"]["count"] == 1 and list(stats["by_unit"]) == ["Văn phòng"]
     assert stats["by_unit"]["Văn phòng"]["total"] == 3
-    assert [_cell(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "Văn phòng", 0.5, -1)] == [
+    assert [cell(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "Văn phòng", 0.5, -1)] == [
         "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "Văn phòng", 0.5, -1]

@@ -21,6 +21,7 @@ from pipeline.app.process import (
     process_document,
     quarantine_item,
 )
+from pipeline.app.replica_runs import replicate_document
 from pipeline.archive.store import metadata_sha256
 from pipeline.core.record import DocumentRecord
 from pipeline.core.vocabulary import Classification, DocState
@@ -51,6 +52,10 @@ def _archive(ctx: Context, actor_name: str, batch_id: str, batch_name: str, rece
              item: IntakeItem, progress: ProgressCallback | None
              ) -> tuple[DocumentOutcome, DocumentRecord | None, list[str]]:
     ids = {"batch": batch_id, "doc_id": item.doc_id}
+    replayed = _replayed(ctx, batch_id, item)
+    if replayed is not None:
+        log.info("%s: archived already by this batch (message delivered again)", item.source_path, extra=ids)
+        return replayed
     ctx.catalog.set_item_state(batch_id, item.source_path, DocState.PROCESSING.value, doc_id=item.doc_id)
     log.info("processing %s", item.source_path, extra=ids)
     with metrics.in_progress(ctx.settings):
@@ -82,6 +87,8 @@ def _archive(ctx: Context, actor_name: str, batch_id: str, batch_name: str, rece
         ctx.catalog.upsert_document(record)
     ctx.catalog.set_item_state(batch_id, item.source_path, outcome.status, stage=outcome.stage,
                                reason=outcome.reason, doc_id=item.doc_id)
+    if outcome.status == ARCHIVED and record is not None:  # the second copy; a replica outage never fails it
+        replicate_document(ctx, record, detail.get("metadata_sha256"))
     log.info("%s: %s", item.source_path, outcome.status, extra=ids)
     metrics.document_done(ctx.settings, outcome, record, finished_at)  # counted once journalled, as reported
     return outcome, record, texts
@@ -98,6 +105,22 @@ def quarantine_problem(ctx: Context, actor_name: str, batch_id: str, batch_name:
     log.warning("quarantined %s: %s", problem.source_path, problem.reason, extra={"batch": batch_id})
     metrics.document_done(ctx.settings, outcome)
     return outcome
+
+
+def _replayed(ctx: Context, batch_id: str, item: IntakeItem
+              ) -> tuple[DocumentOutcome, DocumentRecord, list[str]] | None:
+    """The same document of the same batch again, journalled archived already: a message delivered twice (the
+    worker died after archiving it but before the broker heard so; a submission retried after a lost answer).
+    The same outcome again — no second seal, journal entry or count — so a batch reports each document once."""
+    done = next((i for i in ctx.catalog.batch_items(batch_id) if i.source_path == item.source_path), None)
+    if done is None or done.state is not DocState.ARCHIVED or done.doc_id != item.doc_id:
+        return None
+    if not ctx.store.has_document(item.doc_id):
+        return None
+    record = ctx.store.get_record(item.doc_id)
+    outcome = DocumentOutcome(item.source_path, ARCHIVED, item.doc_id, done.reason or "", pages=record.page_count,
+                              origin=item.origin.value)
+    return outcome, record, ctx.store.page_texts(item.doc_id)
 
 
 def _interrupted_here(stored: DocumentRecord, batch_name: str, item: IntakeItem) -> bool:

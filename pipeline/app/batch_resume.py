@@ -85,7 +85,9 @@ def resume_batch(ctx: Context, actor: Actor, batch_id: str, manifest: Path | Non
     row = _batch(ctx, actor, batch_id)
     todo = {i.source_path for i in ctx.catalog.batch_items(batch_id) if i.state in UNFINISHED}
     report = IngestReport(batch=row.name, batch_id=batch_id)
-    if not todo:
+    if not todo:  # finished meanwhile (the workers went on after the ingest stopped waiting): close the batch
+        if row.state != "done":
+            finish_batch(ctx, actor, report, "done")
         return Resumed(report, 0)
     root = Path(row.root)
     mode = executor_for(ctx, executor, root)

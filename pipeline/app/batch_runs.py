@@ -44,6 +44,7 @@ class Run:
     stages: dict[str, str] = field(default_factory=dict)  # source → live stage, while it runs
     manifest_errors: list[str] = field(default_factory=list)
     error: str = ""  # the batch could not run at all (one line)
+    notice: str = ""  # an outage being waited out ("S3 server unreachable, retrying 3/8"), while it lasts
     kept_at: str | None = None
 
 
@@ -66,6 +67,10 @@ class _Observer:
     def done(self, outcome: DocumentOutcome) -> None:
         with self.lock:
             self.run.stages.pop(outcome.source, None)
+
+    def notice(self, message: str) -> None:
+        with self.lock:
+            self.run.notice = message
 
 
 class BatchRunner:
@@ -91,11 +96,12 @@ class BatchRunner:
         with self.lock:
             return self.runs.get(batch_id)
 
-    def snapshot(self, run: Run) -> tuple[dict[str, str], list[str], str | None]:
-        """A run's live stages, its manifest errors (and why it could not run), where its files are kept."""
+    def snapshot(self, run: Run) -> tuple[dict[str, str], list[str], str | None, str]:
+        """A run's live stages, its manifest errors (and why it could not run), where its files are kept, and
+        the outage it is waiting out (if any)."""
         with self.lock:
             errors = [*run.manifest_errors, *([f"the batch could not run: {run.error}"] if run.error else [])]
-            return dict(run.stages), errors, run.kept_at
+            return dict(run.stages), errors, run.kept_at, run.notice
 
     def queued(self) -> list[Run]:
         with self.lock:
@@ -215,7 +221,8 @@ def batch_status(ctx: Context, actor: Actor, batch_id: str) -> dict[str, Any]:
     if submitter is None or not _visible(actor, submitter):
         raise NotFound(f"no batch {batch_id!r}")
     items = ctx.catalog.batch_items(batch_id) if row is not None else []
-    live, errors, kept = runner.snapshot(run) if runner is not None and run is not None else ({}, [], None)
+    live, errors, kept, notice = (runner.snapshot(run) if runner is not None and run is not None
+                                  else ({}, [], None, ""))
     state = _state(run, row)
     counts: dict[DocState, int] = {}
     for item in items:
@@ -226,7 +233,7 @@ def batch_status(ctx: Context, actor: Actor, batch_id: str) -> dict[str, Any]:
     return {"batch_id": batch_id, "name": run.staged.name if run is not None else row.name if row else "",
             "state": state, "total": len(items), "finished": len(items) - summary["pending"], "summary": summary,
             "documents": [_document(ctx, actor, item, live) for item in items], "manifest_errors": errors,
-            "kept_at": kept}
+            "kept_at": kept, "notice": notice or None}
 
 
 def my_batches(ctx: Context, actor: Actor) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from pipeline.app import metrics
 from pipeline.app.archiving import archive_document, quarantine_problem
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid
+from pipeline.app.outages import Patience
 from pipeline.app.process import (
     ARCHIVED,
     DUPLICATE,
@@ -37,6 +38,7 @@ class IngestObserver(Protocol):
     def planned(self, plan: BatchPlan) -> None: ...
     def stage(self, source: str, stage: str) -> None: ...
     def done(self, outcome: DocumentOutcome) -> None: ...
+    def notice(self, message: str) -> None: ...  # a service outage being waited out ("" once it is over)
 
 
 class NullObserver:
@@ -47,6 +49,9 @@ class NullObserver:
         pass
 
     def done(self, outcome: DocumentOutcome) -> None:
+        pass
+
+    def notice(self, message: str) -> None:
         pass
 
 
@@ -256,36 +261,56 @@ def _confirmed(ctx: Context, outcome: DocumentOutcome, planned_id: str) -> Docum
 
 def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, items: list[IntakeItem],
                 observer: IngestObserver, timeout_s: float) -> list[DocumentOutcome]:
-    from pipeline.entry import worker as tasks
+    """Submit every document to the workers and follow them. An outage of Redis or the S3 server on this side
+    is waited out (:class:`~pipeline.app.outages.Patience`, told to the observer); once the retries are used up,
+    what is left is reported unfinished (failed: never submitted; pending: submitted) for `archive batch resume`."""
+    from pipeline.entry import worker_client as tasks
 
     tasks.configure(ctx.settings)
-    tasks.require_worker()
+    patience = Patience(ctx.settings, observer.notice)
+    patience.call(tasks.require_worker)
     pending: dict[str, Any] = {}
+    outcomes: list[DocumentOutcome] = []
     planned_ids = {item.source_path: item.doc_id for item in items}
+    resume = f"input left in the batch: `archive batch resume {batch_id}`"
     for item in items:
         received = item.received_at or plan.received_at  # the manifest's received_at: back-loaded paper
-        result = tasks.submit_document(item_to_dict(item), batch_id, plan.batch, received.isoformat(), actor.name)
-        pending[item.source_path] = result
+        message = (item_to_dict(item), batch_id, plan.batch, received.isoformat(), actor.name)
+        try:
+            pending[item.source_path] = patience.call(lambda m=message: tasks.submit_document(*m))
+        except Exception:
+            outcome = DocumentOutcome(item.source_path, FAILED, item.doc_id, f"not submitted: {patience.last}; "
+                                      f"{resume}", stage="submit", origin=item.origin.value)
+            outcomes.append(outcome)
+            observer.done(outcome)
+            continue
         observer.stage(item.source_path, "queued")
-    outcomes: list[DocumentOutcome] = []
     last_stage: dict[str, str] = {}
     deadline = time.monotonic() + timeout_s
+    stopped = "still queued or running on the workers when ingest stopped waiting"
     while pending:
-        for source, result in list(pending.items()):
-            stage = tasks.current_stage(result)
-            if stage and stage != last_stage.get(source):
-                last_stage[source] = stage
-                observer.stage(source, stage)
-            if result.ready():
-                outcome = _confirmed(ctx, tasks.collect(result, source), planned_ids[source])
-                del pending[source]
-                outcomes.append(outcome)
-                observer.done(outcome)
+        try:
+            tasks.check_broker()
+            for source, result in list(pending.items()):
+                stage = tasks.current_stage(result)
+                if stage and stage != last_stage.get(source):
+                    last_stage[source] = stage
+                    observer.stage(source, stage)
+                if result.ready():
+                    outcome = _confirmed(ctx, tasks.collect(result, source), planned_ids[source])
+                    del pending[source]
+                    outcomes.append(outcome)
+                    observer.done(outcome)
+            patience.recovered()
+        except Exception as exc:
+            if patience.wait(exc):  # anything but an outage is raised from here
+                continue
+            stopped = f"{patience.last}; {resume}"
+            deadline = 0.0
         if pending:
             if time.monotonic() > deadline:
                 for source in pending:
-                    reason = "still queued or running on the workers when ingest stopped waiting"
-                    outcome = DocumentOutcome(source, PENDING, reason=reason)
+                    outcome = DocumentOutcome(source, PENDING, planned_ids[source], reason=stopped)
                     outcomes.append(outcome)
                     observer.done(outcome)
                 break

@@ -15,6 +15,7 @@ from pipeline.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pipeline.app.audit import AuditTrail
+    from pipeline.app.replicas import ReplicaLink
     from pipeline.archive import ArchiveStore
     from pipeline.catalog import Catalog
     from search import SearchIndex
@@ -35,6 +36,16 @@ class Context:
         from pipeline.archive.retention import policy_for
 
         return ArchiveStore(self.settings.s3, retention=policy_for(self.settings.s3, self.settings.retention))
+
+    @cached_property
+    def replica(self) -> ReplicaLink | None:
+        """The second copy (pipeline.app.replicas): the primary store and the replica bucket; None unless
+        ``replica.enabled``."""
+        if not self.settings.replica.enabled:
+            return None
+        from pipeline.app.replicas import ReplicaLink
+
+        return ReplicaLink(self.settings, self.store)
 
     @cached_property
     def catalog(self) -> Catalog:

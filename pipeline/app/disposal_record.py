@@ -120,7 +120,7 @@ def archive_record(ctx: Context, actor: Actor, proposal: Proposal, items: list[P
         name = f"{proposal.id}-{executed_at:%Y%m%dT%H%M%S}.pdf"
         render(ctx, proposal, items, executed_at, batch / name)
         with (batch / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
+            writer = csv.writer(fh)  # read back by intake, not an export: verbatim (see pipeline.core.csv_safe)
             writer.writerow(["path", "doc_number", "doc_type", "title", "issuer", "issued_date", "classification"])
             writer.writerow([name, proposal.id, DISPOSAL_RECORD_TYPE,
                              f"Danh mục tài liệu hết giá trị đã hủy theo {proposal.decision}", _agency(ctx),

@@ -15,6 +15,11 @@ document whose previous check failed and that is intact again (repaired) gets a 
 Each run ends with a ``fixity.run`` summary event. A run covers every document whatever its classification
 (like a retention recompute); what it answers names only documents the actor may see. Storage unreachable is
 not a fixity failure: the run stops there (what was checked stays recorded) and says so.
+
+With a replica (``[replica]``, :mod:`pipeline.app.replicas`) each document's objects are first compared on both
+sides and a side whose copy fails is rewritten from the intact one: reported (``repaired``), audited
+(``replica.repair``, and ``fixity.check`` outcome ``repaired``) and counted; a document whose damage could be
+repaired is intact again. An unreachable replica is logged and the primary checked alone.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.app import documents, metrics
+from pipeline.app import documents, metrics, replicas
 from pipeline.app.audit import SEALS, SealState, judge_seal
 from pipeline.app.context import Context
 from pipeline.app.errors import AppError
@@ -58,10 +63,11 @@ class FixityResult:
     problems: list[str] = field(default_factory=list)
     disposed: bool = False
     rank: int = field(default=0, repr=False)  # the document's classification rank (who may see this line)
+    repaired: list[str] = field(default_factory=list)  # damage found and repaired from the other copy
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "ok": self.ok, "checked_at": self.checked_at.isoformat(), "disposed": self.disposed,
-                "problems": self.problems}
+                "problems": self.problems, "repaired": self.repaired}
 
 
 @dataclass
@@ -78,6 +84,7 @@ class FixityRun:
 
     def to_dict(self) -> dict[str, Any]:
         return {"checked": len(self.results), "failed": len(self.failed),
+                "repaired": sum(bool(r.repaired) for r in self.results),
                 "documents": [r.to_dict() for r in self.results]}
 
 
@@ -120,17 +127,37 @@ class _Seals:
         return any(e["action"] in SEALS and int(e["seq"]) > (self.head or 0)
                    for e in self.ctx.catalog.query_audit(object_id=doc_id))
 
+    def sealed(self, doc_id: str) -> str | None:
+        """The metadata.json hash of the document's seal in force, when the trail can be trusted."""
+        state = self.states.get(doc_id)
+        return state.sealed if self.report.ok and state is not None and not state.refused else None
+
     def judge(self, doc_id: str, raw: bytes | None) -> tuple[str, str | None]:
         check = judge_seal(self.report, self.states.get(doc_id, SealState()), doc_id, raw)
         return check.status, check.problem
 
 
-def _check(ctx: Context, doc_id: str, seals: _Seals) -> FixityResult | None:
+def _replica(ctx: Context, actor_name: str, doc_id: str, seals: _Seals) -> tuple[list[str], list[str]]:
+    """Both copies compared and a damaged side repaired from the intact one, before the primary is checked:
+    (what was repaired, what is still wrong on the replica or on both sides)."""
+    if ctx.replica is None or ctx.replica.paused:  # paused: unreachable moments ago, not waited for again
+        return [], []
+    try:
+        found = replicas.check_document(ctx, actor_name, doc_id, seals.sealed(doc_id), True, seals.head)
+    except replicas.ReplicaUnavailable as exc:
+        ctx.replica.pause()
+        log.warning("fixity of %s: the replica was not checked: %s", doc_id, exc, extra={"doc_id": doc_id})
+        return [], []
+    return found.repaired, [f.problem for f in found.findings
+                            if f.status in replicas.PROBLEMS and f.side in ("replica", "both")]
+
+
+def _check(ctx: Context, doc_id: str, seals: _Seals, actor_name: str = "system") -> FixityResult | None:
     """One document's stored objects against its seal and checksums; None if it left the catalog meanwhile."""
     known = ctx.catalog.get_record(doc_id, Classification.TUYET_MAT.rank)
     if known is None:
         return None
-    problems: list[str] = []
+    repaired, problems = _replica(ctx, actor_name, doc_id, seals)
     try:
         raw: bytes | None = ctx.store.get_bytes(layout.metadata_key(doc_id))
     except NotFoundError:
@@ -149,7 +176,7 @@ def _check(ctx: Context, doc_id: str, seals: _Seals) -> FixityResult | None:
     disposed = stored.disposal is not None
     problems += residual_leftovers(ctx, stored) if disposed else ctx.store.verify_fixity(doc_id, stored)
     return FixityResult(doc_id, not problems, datetime.now(UTC), problems, disposed,
-                        known.metadata.classification.rank)
+                        known.metadata.classification.rank, repaired)
 
 
 def _record(ctx: Context, actor: Actor, result: FixityResult, was_ok: bool | None) -> None:
@@ -160,6 +187,9 @@ def _record(ctx: Context, actor: Actor, result: FixityResult, was_ok: bool | Non
         ctx.audit.record(actor.name, CHECK, result.id, "failed",
                          {"problems": result.problems[:MAX_AUDITED_PROBLEMS], "count": len(result.problems),
                           "disposed": result.disposed})
+    elif result.repaired:
+        ctx.audit.record(actor.name, CHECK, result.id, "repaired", {"repaired": result.repaired[:MAX_AUDITED_PROBLEMS],
+                                                                    "count": len(result.repaired)})
     elif was_ok is False:
         log.info("fixity of %s restored: its last check had failed", result.id, extra={"doc_id": result.id})
         ctx.audit.record(actor.name, CHECK, result.id, "ok", {"previously": "failed"})
@@ -175,7 +205,7 @@ def _run(ctx: Context, actor: Actor, doc_ids: list[str], requested: bool, until:
                 log.warning("fixity run stopped at its time budget: %d of %d document(s) checked",
                             len(run.results), len(doc_ids))
                 break
-            result = _check(ctx, doc_id, seals)
+            result = _check(ctx, doc_id, seals, actor.name)
             if result is not None:
                 _record(ctx, actor, result, before.get(doc_id))
                 run.results.append(result)
@@ -187,6 +217,7 @@ def _run(ctx: Context, actor: Actor, doc_ids: list[str], requested: bool, until:
         metrics.fixity_checked(ctx.settings, len(run.results) - failed, failed)
     ctx.audit.record(actor.name, RUN, "fixity", "failed" if run.failed else "ok",
                      {"checked": len(run.results), "failed": len(run.failed), "requested": requested,
+                      "repaired": sum(bool(r.repaired) for r in run.results),
                       "left_for_later": len(doc_ids) - len(run.results)})
     return run
 

@@ -26,9 +26,7 @@ import json
 import logging
 import os
 import re
-import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +37,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pipeline.app import workspace
 from pipeline.app.context import Context
 from pipeline.app.errors import AppError
 from pipeline.app.users import NAME, OPERATOR, operator
@@ -319,8 +318,7 @@ def admitted_document(ctx: Context, args: dict[str, Any]) -> Iterator[Admitted]:
     data = args.get("item")
     roots = ctx.settings.intake_roots
     source, paths, kind, metadata = _plain_item(data, roots)
-    ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="intake-", dir=ctx.settings.work_dir))
+    staging = workspace.create(ctx.settings, kind="intake")  # room checked; swept if this process is killed
     try:
         copies = []
         for index, path in enumerate(paths):
@@ -343,7 +341,7 @@ def admitted_document(ctx: Context, args: dict[str, Any]) -> Iterator[Admitted]:
                           metadata, has_manifest_row=bool(data.get("has_manifest_row")), warnings=warnings)
         yield Admitted(item, actor, batch_id, batch, received_at)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        workspace.remove(staging)
 
 
 def checked_days(args: dict[str, Any]) -> int | None:

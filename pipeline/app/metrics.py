@@ -54,7 +54,13 @@ IN_PROGRESS = Family("archive_documents_in_progress", "gauge", "Documents in the
                      mode="livesum")
 FIXITY_CHECKS = Family("archive_fixity_checks", "counter", "Fixity checks of stored documents, by outcome.",
                        ("outcome",), (("ok",), ("failed",)))
-RECORDED = (DOCUMENTS, PAGES, STAGE_SECONDS, FAILURES, IN_PROGRESS, FIXITY_CHECKS)
+REPLICA_OUTCOMES = ("copied", "repaired_primary", "repaired_replica", "damaged", "failed")
+REPLICA = Family("archive_replica_objects", "counter",
+                 "The second copy (pipeline.app.replicas): versions copied to the replica, objects repaired on the "
+                 "primary or the replica from the other side, objects left damaged or not replicated, and "
+                 "replications that failed (the replica unreachable: caught up by `archive replicas sync`).",
+                 ("outcome",), tuple((o,) for o in REPLICA_OUTCOMES))
+RECORDED = (DOCUMENTS, PAGES, STAGE_SECONDS, FAILURES, IN_PROGRESS, FIXITY_CHECKS, REPLICA)
 
 
 def _record(settings: Settings, action: Callable[[Recorder], None]) -> None:
@@ -124,6 +130,17 @@ def fixity_checked(settings: Settings, ok: int, failed: int) -> None:
         rec.child(FIXITY_CHECKS, "failed").inc(failed)
 
     if ok or failed:
+        _record(settings, count)
+
+
+def replica_counted(settings: Settings, counts: Mapping[str, int]) -> None:
+    """What one replication, sync or check did (``{"copied": 3, "repaired_primary": 1, ...}``)."""
+    def count(rec: Recorder) -> None:
+        for outcome, value in counts.items():
+            if value and outcome in REPLICA_OUTCOMES:
+                rec.child(REPLICA, outcome).inc(value)
+
+    if any(counts.values()):
         _record(settings, count)
 
 

@@ -10,8 +10,6 @@ import dataclasses
 import errno
 import logging
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,7 +21,7 @@ import urllib3
 from minio.error import S3Error
 
 from pipeline import ocr, sign
-from pipeline.app import representations, retention_rules, signed_original
+from pipeline.app import representations, retention_rules, signed_original, workspace
 from pipeline.app.audit import AuditUnavailable
 from pipeline.app.health import ServiceUnavailable
 from pipeline.app.signing import sign_policy, signer_config
@@ -56,6 +54,9 @@ class DocumentOutcome:
     stage: str = ""  # the stage that failed, for quarantined documents
     pages: int = 0
     origin: str = ""
+    # What the archivist should look at in a document that was archived all the same: a scan under 200 dpi, blank
+    # pages (intake's warnings and the page check's).
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,7 +140,16 @@ def item_to_dict(item: IntakeItem) -> dict[str, Any]:
 
 
 # ---- stage adapters ----------------------------------------------------------------------------------
-def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.OcrResult, Event]:
+def _check_limits(item: IntakeItem, settings: Settings) -> None:
+    """Refuse a document over ``intake.max_pages`` before any conversion: one document cannot hold a worker for
+    hours or fill its disk. Checked here, so the local executor and the Celery workers apply the same limit."""
+    limit = settings.intake.max_pages
+    if item.page_count > limit:
+        raise StageFailure("intake", f"{item.page_count} pages, more than the limit of {limit} pages per document "
+                                     "(intake.max_pages): split it, or raise the limit")
+
+
+def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.OcrResult, Event, list[str]]:
     timer = StageTimer("ocr" if item.needs_ocr else "pdfa")
     request = ocr.OcrRequest(
         inputs=list(item.files),
@@ -157,9 +167,14 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
         raise  # a readable PDF without a rendition: the caller keeps the original as the archival copy
     except ocr.OcrError as exc:
         raise StageFailure(timer.stage, str(exc)) from exc
+    try:  # every page of the rendition against its input: never archive a page the conversion blanked or lost
+        pages = ocr.check_pages(request.inputs, request.kind, result.pdf_path, item.page_count,
+                                workdir / "pagecheck", timeout=settings.ocr.timeout_s)
+    except ocr.OcrError as exc:
+        raise StageFailure(timer.stage, str(exc)) from exc
     event = timer.event(result.tools, language=request.language, ocr_applied=result.ocr_applied,
-                        pdfa=result.pdfa, fixes=result.fixes)
-    return result, event
+                        pdfa=result.pdfa, fixes=result.fixes, pages_checked=pages.pages, blank_pages=pages.blank)
+    return result, event, pages.warnings()
 
 
 def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
@@ -176,10 +191,13 @@ def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
     policy = sign_policy(settings, item.origin)
     if pdf.name == representations.ORIGINAL_COPY:
         policy = dataclasses.replace(policy, visible=False)  # never draw on a page of the original
-    resaved = False
+    resaved, stamp = False, ""
     try:
         try:
             info = sign.sign_pdf(pdf, signed, signer_config(settings), policy)
+        except sign.StampNotPlaced as exc:  # page 1 sideways or tiny: signed all the same, without the stamp
+            stamp = f"signed without the visible stamp: {exc}"
+            info = sign.sign_pdf(pdf, signed, signer_config(settings), dataclasses.replace(policy, visible=False))
         except sign.SigningError as exc:
             if pdf.name != representations.ORIGINAL_COPY or not representations.needs_resave(str(exc)):
                 raise
@@ -192,7 +210,10 @@ def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
     facts = SignatureFacts(signed=True, level=info.level, field_name=info.field_name,
                            signer_subject=info.signer_subject, signer_cert_sha256=info.signer_cert_sha256,
                            signed_at=info.signed_at, visible=info.visible, timestamped=info.timestamped)
-    return signed, facts, timer.event(info.tools, level=info.level, visible=info.visible, resaved=resaved)
+    detail: dict[str, Any] = {"level": info.level, "visible": info.visible, "resaved": resaved}
+    if stamp:
+        detail["stamp"] = stamp
+    return signed, facts, timer.event(info.tools, **detail)
 
 
 def build_record(item: IntakeItem, batch: str, received_at: datetime, result: ocr.OcrResult,
@@ -223,7 +244,7 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
     store = store or ArchiveStore(settings.s3, retention=policy_for(settings.s3, settings.retention))
     notify = progress or (lambda _stage: None)
     outcome = DocumentOutcome(source=item.source_path, status=ARCHIVED, id=item.doc_id,
-                              pages=item.page_count, origin=item.origin.value)
+                              pages=item.page_count, origin=item.origin.value, warnings=list(item.warnings))
     if store.has_document(item.doc_id):
         outcome.status = DUPLICATE
         outcome.reason = "already archived (same content)"
@@ -232,10 +253,11 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
             outcome.reason = (f"destroyed on {gone.executed_at:%Y-%m-%d} under {gone.proposal} ({gone.decision}): "
                               "not archived again")
         return outcome, None, []
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f"{item.doc_id[:12]}-", dir=settings.work_dir))
+    # Its own folder (checked for room first: DiskFull is retried), where its tools' temporary files go too.
+    workdir = workspace.create(settings, item.doc_id[:12])
     stage = "ocr"
     try:
+        _check_limits(item, settings)
         notify("ocr" if item.needs_ocr else "pdfa")
         intake_event = Event(stage="intake", started_at=received_at, finished_at=datetime.now(UTC),
                              detail={"origin": item.origin.value, "needs_ocr": item.needs_ocr,
@@ -254,7 +276,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         else:
             incoming = []
             try:
-                result, ocr_event = _run_ocr(item, settings, workdir)
+                result, ocr_event, page_warnings = _run_ocr(item, settings, workdir)
+                outcome.warnings += page_warnings
                 representation = representations.PDFA
                 note = representations.note_for(representation, result.fixes)
             except ocr.RenditionFailed as failure:
@@ -265,6 +288,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
             stage = "sign"
             notify("sign")
             final_pdf, facts, sign_event = _run_sign(item, settings, result.pdf_path, workdir)
+            if sign_event is not None and sign_event.detail.get("stamp"):
+                outcome.warnings.append(sign_event.detail["stamp"])
         events = [e for e in (intake_event, ocr_event, sign_event) if e is not None]
         stage = "store"
         notify("store")
@@ -284,6 +309,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         outcome.pages = stored.page_count
         return outcome, stored, texts
     except Exception as exc:
+        if (full := workspace.disk_full(exc, workdir, settings, guess=not is_transient(exc))) is not None:
+            raise full from exc  # the disk filled up, not the input's fault: retried with a clear reason
         if is_transient(exc):  # a service is down, not the input: the caller keeps it in the batch (failed)
             log.warning("stage %s of %s: service unavailable (%s); left in the batch", stage, item.source_path,
                         exc, extra={"doc_id": item.doc_id, "batch": batch})
@@ -295,7 +322,7 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
             log.exception("unexpected failure in stage %s of %s", stage, item.source_path,
                           extra={"doc_id": item.doc_id, "batch": batch})
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        workspace.remove(workdir)
     quarantine_item(store, batch, IntakeProblem(item.source_path, reason, list(item.files)),
                     stage=stage, doc_id=item.doc_id)
     outcome.status, outcome.reason, outcome.stage = QUARANTINED, f"{stage}: {reason}", stage

@@ -7,6 +7,7 @@ One bucket, versioning on and Object Lock enabled where the server supports it::
     documents/<id>/text/<page>.txt        page texts (NFC, UTF-8), e.g. text/0001.txt
     documents/<id>/metadata.json          the DocumentRecord, written LAST: the commit point
     quarantine/<batch>/<name>             a bad input, byte for byte, plus <name>.reason.json
+    quarantine-retries/<entry>/<time>.json  each retry of a quarantined input: outcome, reason, new document
 
 Only plain S3 APIs through the ``minio`` SDK. Every object is written under Object Lock COMPLIANCE retention
 chosen by :mod:`pipeline.archive.retention` (a ten-year floor until the retention schedule sets it per class).

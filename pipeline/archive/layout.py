@@ -11,6 +11,7 @@ import unicodedata
 
 DOCUMENTS = "documents"
 QUARANTINE = "quarantine"
+QUARANTINE_RETRIES = "quarantine-retries"  # retry attempts of a quarantine entry (never its reason.json)
 METADATA = "metadata.json"
 ARCHIVE_PDF = "archive.pdf"
 REASON_SUFFIX = ".reason.json"
@@ -74,3 +75,11 @@ def quarantine_key(batch: str, name: str) -> str:
 
 def quarantine_prefix(batch: str | None) -> str:
     return f"{QUARANTINE}/" if batch is None else f"{QUARANTINE}/{_lenient(batch)}/"
+
+
+def retry_key(entry_id: str, stamp: str) -> str:
+    """``quarantine-retries/<entry id>/<UTC time>.json``: one object per attempt, so a WORM-locked reason is
+    never rewritten and an attempt is never lost."""
+    if not _DOC_ID.match(entry_id) or not _DOC_ID.match(stamp):
+        raise ValueError(f"invalid quarantine retry key part {entry_id!r}/{stamp!r}")
+    return f"{QUARANTINE_RETRIES}/{entry_id}/{stamp}.json"

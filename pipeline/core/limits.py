@@ -7,3 +7,8 @@
 # check, not Pillow's, decides. Intake checks it; OCR checks it again for images that did not come
 # through intake.
 MAX_PAGE_PIXELS = 150_000_000
+
+# Image formats whose frames are pages (a multi-page TIFF from a document scanner). Other formats' extra frames
+# are not pages (an MPO photo's preview, an animated PNG): their first frame is the page. Intake counts pages and
+# the OCR stage converts them by the same rule.
+MULTI_PAGE_IMAGE_FORMATS = frozenset({"TIFF"})

@@ -26,6 +26,8 @@ FILE_SUFFIX = "_FILE"
 SECRETS: tuple[tuple[str, str], ...] = (
     ("s3", "access_key"),
     ("s3", "secret_key"),
+    ("replica", "access_key"),
+    ("replica", "secret_key"),
     ("redis", "password"),
     ("redis", "message_key"),
     ("sign", "pkcs12_password"),
@@ -37,6 +39,8 @@ SECRETS: tuple[tuple[str, str], ...] = (
 LOCAL_GENERATED = {
     "s3.access_key": lambda: "archive-" + _random.token_hex(8),
     "s3.secret_key": lambda: _random.token_urlsafe(32),
+    "replica.access_key": lambda: "archive-" + _random.token_hex(8),
+    "replica.secret_key": lambda: _random.token_urlsafe(32),
     "redis.password": lambda: _random.token_urlsafe(32),
     "redis.message_key": lambda: _random.token_urlsafe(32),
     "audit.seal_key": lambda: _random.token_urlsafe(32),

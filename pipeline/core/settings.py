@@ -33,6 +33,7 @@ from pipeline.core.settings_sections import (  # re-exported: callers import the
     LogSettings,
     OcrSettings,
     RedisSettings,
+    ReplicaSettings,
     RetentionSettings,
     S3Settings,
     SearchSettings,
@@ -59,6 +60,7 @@ class Settings(BaseModel):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     fixity: FixitySettings = Field(default_factory=FixitySettings)
+    replica: ReplicaSettings = Field(default_factory=ReplicaSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -148,6 +148,8 @@ def build_config(agency_name: str, url_prefix: str, now: datetime) -> dict[str, 
             "serial": _serial(),
             "validity": validity(day_ago, now + timedelta(days=3 * 365)),
             "extensions": _signer_ext(True),
+            # After the current CRL (7-day schedule), which therefore does not list it: only OCSP says "revoked",
+            # as with a real CA between two CRLs. tests/sign/test_slow_responders.py relies on it.
             "revocation": {"revoked-since": _ts(now - timedelta(hours=1)), "reason": "key_compromise"},
         },
         "expired": {

@@ -18,9 +18,8 @@ import time
 from contextlib import suppress
 from typing import Any
 
-from celery import Celery, Task, chain
+from celery import Celery, Task
 from celery.beat import BeatLazyFunc
-from celery.result import AsyncResult
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from pipeline.app.context import Context
@@ -29,6 +28,7 @@ from pipeline.app.process import FAILED, DocumentOutcome
 from pipeline.core.actor import SYSTEM
 from pipeline.core.secrets import scrub_environment
 from pipeline.core.settings import Settings, load_settings
+from pipeline.entry import worker_workspace  # noqa: F401  (worker_init: sweeps dead processes' work folders)
 
 os.umask(0o077)  # work files hold classified pages: the owner's only
 scrub_environment()  # secrets stay in this process: OCRmyPDF, Ghostscript, Tesseract never inherit them
@@ -44,6 +44,11 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_track_started=True,
+    # Redis away for a while (a restart, a failover): results and chained tasks wait for it instead of being
+    # lost (a result not stored fails the document; a chained index task not sent leaves it unindexed).
+    result_backend_always_retry=True,
+    result_backend_max_retries=30,  # ~10 s apart at most: about 4 minutes
+    task_publish_retry_policy={"max_retries": 12, "interval_start": 0, "interval_step": 1, "interval_max": 5},
     result_expires=7 * 24 * 3600,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
@@ -97,11 +102,25 @@ def _limits(settings: Settings) -> None:
     transport = {"visibility_timeout": redis.visibility_timeout_s}
     app.conf.broker_transport_options = transport
     app.conf.result_backend_transport_options = transport
+    app.conf.worker_max_memory_per_child = redis.worker_max_memory_mb * 1024 or None  # KiB: a bigger one is replaced
 
 
 def retry_delay(settings: Settings, retries: int) -> float:
     """Exponential back-off for a service outage: ``retry_backoff_s`` doubled per retry, capped."""
     return min(settings.redis.retry_backoff_max_s, settings.redis.retry_backoff_s * 2 ** retries)
+
+
+def _outage_retry(task: Task, exc: Exception) -> Exception | None:
+    """The retry after a service outage, after :func:`retry_delay`; its ServiceOutage says which service and how
+    often ("S3 server unreachable, retrying 3/8": the RETRY state a client shows). None once used up."""
+    from pipeline.app.outages import ServiceOutage, describe
+
+    settings, tries = current_settings(), task.request.retries
+    if tries >= settings.redis.retry_max:
+        return None
+    said = describe(exc, tries + 1, settings.redis.retry_max)
+    return task.retry(exc=ServiceOutage(said), countdown=retry_delay(settings, tries),
+                      max_retries=settings.redis.retry_max, throw=False)
 
 
 def current_settings() -> Settings:
@@ -223,14 +242,13 @@ def process_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, An
     except Exception as exc:
         if not is_transient(exc):
             raise
-        settings, tries = current_settings(), self.request.retries
-        if tries < settings.redis.retry_max:  # archive_document journalled it failed; retried from the start
-            progress(f"service unavailable, retry {tries + 1}/{settings.redis.retry_max}")
-            raise self.retry(exc=exc, countdown=retry_delay(settings, tries),
-                             max_retries=settings.redis.retry_max) from exc
+        retry = _outage_retry(self, exc)  # archive_document journalled it failed; retried from the start
+        if retry is not None:
+            raise retry from exc
         item = fields.get("item") if isinstance(fields.get("item"), dict) else {}
         outcome = DocumentOutcome(str(item.get("source_path", "")), FAILED, str(item.get("doc_id", "")),
-                                  f"{exc}; retried {tries} times; input left in the batch", stage="retry")
+                                  f"{exc}; retried {self.request.retries} times; input left in the batch",
+                                  stage="retry")
     return sign_message(message_key(), INDEX, {"outcome": outcome.to_dict()})
 
 
@@ -249,14 +267,19 @@ def index_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]
         return outcome
     from pipeline.app import metrics
     from pipeline.app.indexing import index_archived
+    from pipeline.app.process import is_transient
 
     if self.request.id:
-        self.update_state(state="PROGRESS", meta={"stage": "index"})
+        with suppress(Exception):  # Redis away: the live stage is lost, never the indexing
+            self.update_state(state="PROGRESS", meta={"stage": "index"})
     started = time.monotonic()
     try:
         index_archived(context(), outcome["id"])
         metrics.stage_done(current_settings(), "index", time.monotonic() - started)
     except Exception as exc:
+        retry = _outage_retry(self, exc) if is_transient(exc) else None  # as patient as for storing
+        if retry is not None:
+            raise retry from exc
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
         metrics.stage_failed(current_settings(), "index")
@@ -324,41 +347,5 @@ app.conf.beat_schedule = {
     "fixity-audit": {"task": FIXITY, "schedule": current_settings().fixity.every_hours * 3600.0,
                      "args": (BeatLazyFunc(fixity_message),)},
 }
+from pipeline.entry import replica_task  # noqa: E402, F401  the second copy's beat task (its own module)
 
-
-def submit_document(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> AsyncResult:
-    """Sign the document's message and send it (then the index task, fed by the worker's signed outcome)."""
-    message = sign_message(message_key(), PROCESS, {"item": item, "batch_id": batch_id, "batch": batch,
-                                                    "received_at": received_at, "actor": actor})
-    return chain(process_document_task.s(message), index_document_task.s()).apply_async()
-
-
-def current_stage(result: AsyncResult) -> str:
-    """The stage a submitted document is in, from the task states of its chain."""
-    for node in (result, result.parent):
-        if node is None:
-            continue
-        state = node.state
-        if state == "PROGRESS" and isinstance(node.info, dict):
-            return str(node.info.get("stage", ""))
-        if state == "STARTED" and node is result.parent:
-            return "started"
-        if state == "RETRY" and node is result.parent:
-            return "service unavailable, waiting to retry"
-    return ""
-
-
-def collect(result: AsyncResult, source: str) -> DocumentOutcome:
-    if result.successful():
-        return DocumentOutcome(**result.result)
-    parent = result.parent
-    failed = parent if parent is not None and parent.failed() else result
-    return DocumentOutcome(source, FAILED, reason=f"task failed: {failed.result!r}; input left in the batch")
-
-
-def require_worker(timeout_s: float = 5.0) -> None:
-    replies = app.control.ping(timeout=timeout_s, limit=1)  # limit: answer at the first reply, not after 5 s
-    if not replies:
-        raise RuntimeError("no Celery worker answers on the broker "
-                           f"{current_settings().redis.display_url}: start one with `archive worker` "
-                           "(or ingest with --local)")

@@ -6,6 +6,7 @@ Wraps OCRmyPDF/Tesseract (runner, hocr), img2pdf (images), pikepdf (pdfprep, val
 
 from pipeline.ocr.convert import make_pdfa
 from pipeline.ocr.features import PdfFeatures, inspect_features
+from pipeline.ocr.pagecheck import PageCheck, PageMismatch, check_pages
 from pipeline.ocr.reasons import Reason, RenditionFailed
 from pipeline.ocr.text import page_texts
 from pipeline.ocr.textonly import pages_for_search, read_pages
@@ -17,10 +18,13 @@ __all__ = [
     "OcrError",
     "OcrRequest",
     "OcrResult",
+    "PageCheck",
+    "PageMismatch",
     "PageText",
     "PdfFeatures",
     "Reason",
     "RenditionFailed",
+    "check_pages",
     "check_pdfa",
     "claimed_pdfa",
     "inspect_features",

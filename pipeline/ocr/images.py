@@ -1,7 +1,16 @@
-"""Page images → one image-only PDF (img2pdf: lossless, no re-encoding of JPEG, keeps DPI).
+"""Page images → one image-only PDF (img2pdf: lossless, no re-encoding of JPEG or G4 data, keeps DPI).
 
-Images without a usable resolution get ``DEFAULT_DPI`` (the archival minimum), so OCRmyPDF and
-readers see the page at its physical size instead of img2pdf's 96 dpi guess.
+Bilevel, greyscale and RGB images go to img2pdf as they are (every frame of a multi-page TIFF). Anything else is
+converted frame by frame to an 8-bit PNG first, because a naive mode conversion silently destroys pages: Pillow's
+16-bit → RGB clips every sample above 255 to white (a 16-bit scan became a blank page), and only the current frame
+of a TIFF is converted (3 pages became 1). So: 16-bit, 32-bit and float samples are scaled from their own range
+(:func:`sample_range`), CMYK and other colour spaces converted to RGB, transparency flattened onto white. An EXIF
+orientation (a phone photo) is applied to the pixels, not written as /Rotate: the page is upright for OCR and for
+the visible stamp at its top right (which cannot be placed on a turned page).
+
+Images without a usable resolution get ``DEFAULT_DPI`` (the archival minimum), so OCRmyPDF and readers see
+the page at its physical size instead of img2pdf's 96 dpi guess. The rendition is then compared page by page
+with these images (:mod:`pipeline.ocr.pagecheck`).
 """
 
 from __future__ import annotations
@@ -13,14 +22,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import img2pdf
+import numpy as np
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.core.limits import MAX_PAGE_PIXELS
+from pipeline.core.limits import MAX_PAGE_PIXELS, MULTI_PAGE_IMAGE_FORMATS
+from pipeline.ocr.pagecheck import sample_range
 from pipeline.ocr.types import OcrError
 
 DEFAULT_DPI = 200
 _MIN_SANE_DPI = 50
+DIRECT_MODES = {"1", "L", "RGB"}  # what img2pdf embeds unchanged
+ORIENTATION = 0x0112
+# EXIF orientation → the transposition that shows the image upright (as PIL.ImageOps.exif_transpose does).
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
+_BAND = 1024  # rows converted at a time: a 150-megapixel 16-bit page never exists twice in memory as floats
 
 
 def _too_large(path: Path, pixels: int | None, max_pixels: int) -> OcrError:
@@ -48,61 +66,134 @@ def _quiet_bomb_warning() -> Iterator[None]:
         yield
 
 
-def _image_dpi(image: Image.Image) -> float | None:
+def _image_dpi(image: Image.Image) -> tuple[float, float] | None:
+    """The image's resolution (x, y; fax TIFFs have 204 × 98), or None when missing or absurd."""
     dpi = image.info.get("dpi")
     if not dpi:
         return None
-    x = float(dpi[0])
-    return x if x >= _MIN_SANE_DPI else None
+    x, y = float(dpi[0]), float(dpi[1] if len(dpi) > 1 else dpi[0])
+    return (x, y) if min(x, y) >= _MIN_SANE_DPI else None
 
 
-def _normalised_copy(path: Path, image: Image.Image, tmp_dir: Path) -> Path:
-    """Flatten alpha / odd modes onto white: img2pdf refuses transparency, PDF/A dislikes it."""
-    rgb = Image.new("RGB", image.size, "white")
-    rgb.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-    out = tmp_dir / f"{path.stem}.flat.png"
-    rgb.save(out, "PNG", dpi=(_image_dpi(image) or DEFAULT_DPI,) * 2)
-    return out
+def page_frames(image: Image.Image) -> int:
+    """How many pages an open image file holds (every frame of a TIFF; the first frame of anything else)."""
+    return getattr(image, "n_frames", 1) if image.format in MULTI_PAGE_IMAGE_FORMATS else 1
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(ORIENTATION, 1) or 1)
+    except (ValueError, TypeError, OSError, SyntaxError):
+        return 1
+
+
+def to_eight_bit(image: Image.Image) -> tuple[Image.Image, str]:
+    """An ``L``, ``RGB`` or ``1`` image showing what ``image`` shows (samples scaled, never clipped), and what was
+    done ("" for nothing)."""
+    mode = image.mode
+    if mode in DIRECT_MODES and "transparency" not in image.info:
+        return image, ""
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        _, high = image.getextrema()
+        scale = 255.0 / sample_range(mode, float(high))
+        out = np.empty((image.height, image.width), dtype=np.uint8)
+        for top in range(0, image.height, _BAND):
+            band = np.asarray(image.crop((0, top, image.width, min(image.height, top + _BAND))), dtype=np.float32)
+            out[top:top + band.shape[0]] = np.clip(band * scale + 0.5, 0, 255).astype(np.uint8)
+        bits = {1.0: "float", 255.0: "8-bit", 4095.0: "12-bit", 65535.0: "16-bit"}.get(255.0 / scale, "wide")
+        return Image.fromarray(out, "L"), f"{mode} image ({bits} values) converted to 8-bit L"
+    if mode in ("RGBA", "LA", "PA", "P", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat, f"flattened {mode} image onto white (8-bit RGB)"
+    return image.convert("RGB"), f"{mode} image converted to 8-bit RGB"  # CMYK, YCbCr, LAB, HSV …
+
+
+def _needs_conversion(image: Image.Image, frames: int) -> bool:
+    if _orientation(image) != 1:
+        return True
+    for index in range(frames):
+        image.seek(index)
+        if image.mode not in DIRECT_MODES or "transparency" in image.info:
+            image.seek(0)
+            return True
+    image.seek(0)
+    return False
+
+
+def _converted_frames(path: Path, image: Image.Image, frames: int, tmp_dir: Path, first: int
+                      ) -> tuple[list[Path], list[str]]:
+    """Each frame as an upright 8-bit PNG (its resolution kept); notes say what was done to which page."""
+    turn = _UPRIGHT.get(_orientation(image))
+    fallback = _image_dpi(image)
+    written, notes = [], []
+    for index in range(frames):
+        image.seek(index)
+        image.load()
+        dpi = _image_dpi(image) or fallback
+        page, change = to_eight_bit(image)
+        if turn is not None:
+            page = page.transpose(turn)
+        out = tmp_dir / f"{path.stem}.{index + 1:05d}.png"
+        page.save(out, "PNG", dpi=dpi or (DEFAULT_DPI, DEFAULT_DPI))
+        written.append(out)
+        if turn is not None:
+            change = ", ".join(filter(None, [change, f"EXIF orientation {_orientation(image)} applied"]))
+        if change:
+            notes.append(f"page {first + index}: {change}")
+        if dpi is None:
+            notes.append(f"page {first + index}: no resolution in {path.name}, assumed {DEFAULT_DPI} dpi")
+    return written, notes
+
+
+def _direct(path: Path, image: Image.Image, frames: int, page: int) -> tuple[bytes, list[str]]:
+    dpi = _image_dpi(image)
+    options: dict[str, object] = {"first_frame_only": frames == 1}
+    notes = []
+    if dpi is None:
+        notes.append(f"page {page}: no resolution in {path.name}, assumed {DEFAULT_DPI} dpi")
+        options["layout_fun"] = img2pdf.get_fixed_dpi_layout_fun((DEFAULT_DPI, DEFAULT_DPI))
+    with _quiet_bomb_warning():
+        return img2pdf.convert(str(path), **options), notes
 
 
 def images_to_pdf(
     paths: list[Path], out: Path, tmp_dir: Path, *, max_pixels: int = MAX_PAGE_PIXELS
 ) -> tuple[Path, list[str]]:
-    """Combine the page images into ``out``; returns it and notes on what was adjusted.
-    Raises OcrError for an unreadable image or one above ``max_pixels``."""
+    """Combine the page images into ``out`` (one page per TIFF frame, one per other image file); returns it
+    and notes on what was adjusted. Raises OcrError for an unreadable image or one above ``max_pixels``."""
     if not paths:
         raise OcrError("no page images given")
     tmp_dir.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
     merged = pikepdf.new()
+    page = 1
     for index, path in enumerate(paths, start=1):
         try:
             with _quiet_bomb_warning(), Image.open(path) as image:
                 _check_size(path, image, max_pixels)  # before decoding anything
-                image.load()
-                source = path
-                if image.mode in {"RGBA", "LA", "P", "PA", "I;16", "I", "F", "CMYK"} or "transparency" in image.info:
-                    source = _normalised_copy(path, image, tmp_dir)
-                    notes.append(f"page {index}: flattened {image.mode} image to RGB")
-                dpi = _image_dpi(image)
+                frames = page_frames(image)
+                if _needs_conversion(image, frames):
+                    pngs, done = _converted_frames(path, image, frames, tmp_dir, page)
+                    data = img2pdf.convert([str(p) for p in pngs])
+                else:
+                    image.load()
+                    data, done = _direct(path, image, frames, page)
         except Image.DecompressionBombError as exc:  # above Pillow's own hard limit
             match = re.search(r"\((\d+) pixels\)", str(exc))
             raise _too_large(path, int(match.group(1)) if match else None, max_pixels) from None
-        except (OSError, UnidentifiedImageError, ValueError, EOFError) as exc:
+        except (OSError, UnidentifiedImageError, ValueError, EOFError, SyntaxError) as exc:
             raise OcrError(f"page image {path.name} is unreadable: {exc}") from exc
-        if dpi is None:
-            notes.append(f"page {index}: no resolution in {path.name}, assumed {DEFAULT_DPI} dpi")
-            layout = img2pdf.get_fixed_dpi_layout_fun((DEFAULT_DPI, DEFAULT_DPI))
-        else:
-            layout = None
-        try:
-            with _quiet_bomb_warning():
-                data = img2pdf.convert(str(source), layout_fun=layout) if layout else img2pdf.convert(str(source))
+        except OcrError:
+            raise
         except Exception as exc:  # img2pdf raises assorted types for bad images
             raise OcrError(f"page image {path.name} cannot be converted to PDF: {exc}") from exc
+        notes += done
         page_pdf = tmp_dir / f"img{index:05d}.pdf"
         page_pdf.write_bytes(data)
         with pikepdf.open(page_pdf) as single:
+            page += len(single.pages)
             merged.pages.extend(single.pages)
     merged.save(out)
     return out, notes

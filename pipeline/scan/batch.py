@@ -273,10 +273,11 @@ def _apply_manifest(plan: BatchPlan, rows: ManifestRows) -> None:
             plan.manifest_errors.append(message)
     skipped = {s.source_path for s in plan.skipped}
     for key in rows.by_path:
+        row = f"{rows.name} row {rows.rows[key]}" if key in rows.rows else "manifest row"
         if key in skipped:
-            plan.manifest_errors.append(f"manifest row for {key!r} names a file that is not a document (skipped)")
+            plan.manifest_errors.append(f"{row}: {key!r} names a file that is not a document (skipped)")
         elif key not in known:
-            plan.manifest_errors.append(f"manifest row for {key!r} names no file or folder in the batch")
+            plan.manifest_errors.append(f"{row}: {key!r} names no file or folder in the batch")
     kept: list[IntakeItem] = []
     for doc in plan.documents:
         if doc.source_path in row_errors:

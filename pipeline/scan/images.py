@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.core.limits import MAX_PAGE_PIXELS
+from pipeline.core.limits import MAX_PAGE_PIXELS, MULTI_PAGE_IMAGE_FORMATS
 from pipeline.scan.origin import UnreadableInput
 
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
@@ -41,29 +41,36 @@ def _pillow_pixels(exc: Exception) -> int | None:
 
 
 def _inspect_one(path: Path, max_pixels: int) -> tuple[int, int | None]:
-    """(frames, dpi) of one image file; the size of every frame is checked before any decoding."""
+    """(pages, dpi) of one image file: every frame of a TIFF is a page, only the first of any other format (an MPO
+    photo's preview, an animated PNG); the size of every frame is checked before any decoding. The dpi is the
+    lower of the two axes (a fax's 204 × 98)."""
+    if path.stat().st_size == 0:
+        raise UnreadableInput(f"{path.name}: empty file (0 bytes)")
     with warnings.catch_warnings():
         # Pillow warns above half its hard limit; our own limit below replaces that warning.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             with Image.open(path) as img:
-                frames = getattr(img, "n_frames", 1)
-                for index in range(frames):
+                for index in range(getattr(img, "n_frames", 1)):
                     img.seek(index)
                     if img.width * img.height > max_pixels:
                         raise _too_large(path.name, img.width * img.height, max_pixels)
+                frames = getattr(img, "n_frames", 1) if img.format in MULTI_PAGE_IMAGE_FORMATS else 1
             with Image.open(path) as img:
                 img.verify()
             with Image.open(path) as img:
-                img.load()
+                for index in reversed(range(frames)):  # every page decodes (a damaged third frame is found here)
+                    img.seek(index)
+                    img.load()
                 dpi_info = img.info.get("dpi")
         except Image.DecompressionBombError as exc:
             raise _too_large(path.name, _pillow_pixels(exc), max_pixels) from None
         except FileNotFoundError:
             raise  # vanished: the batch planner reports it as such, not as a damaged image
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise UnreadableInput(f"{path.name}: unreadable image ({exc})") from None
-    dpi = round(float(dpi_info[0])) if dpi_info and dpi_info[0] else None
+            detail = str(exc).replace(str(path), path.name)  # never the server's folders in a reason
+            raise UnreadableInput(f"{path.name}: unreadable image ({detail})") from None
+    dpi = round(min(float(v) for v in dpi_info[:2])) if dpi_info and all(dpi_info[:2]) else None
     return frames, dpi
 
 

@@ -1,9 +1,16 @@
-"""The batch manifest: ``manifest.csv`` (UTF-8), one row per document, keyed by relative path."""
+"""The batch manifest: ``manifest.csv`` (UTF-8), one row per document, keyed by relative path.
+
+Values are data, never formulas: ``=cmd|' /C calc'!A0`` in a title is stored as those characters (nothing here
+evaluates or strips it; CSV exports neutralise it where a spreadsheet might read it). A manifest that is not UTF-8
+is refused with one line saying what it seems to be (Excel on Vietnamese Windows saves "CSV" in Windows-1258):
+decoding it by guess would archive metadata in the wrong letters.
+"""
 
 from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -33,6 +40,37 @@ class ManifestError(Exception):
     """The manifest as a whole cannot be read (missing path column, not UTF-8, …)."""
 
 
+# Vietnamese letters are ASCII vowels (and y) with these marks, and đ/Đ; Windows-1258 writes the tone marks as
+# separate combining characters, which NFC joins to the letter.
+_VIET_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0306", "\u0302", "\u031b"}
+_PUNCTUATION = set("\u00a0\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u2022\u00b0\u00ab\u00bb")
+# Bytes that mean Vietnamese in Windows-1258 (Ă ă Đ đ Ơ ơ Ư ư and the five combining tone marks).
+_CP1258_VIETNAMESE = set(b"\xc3\xe3\xd0\xf0\xd5\xf5\xdd\xfd\xcc\xec\xd2\xde\xf2")
+
+
+def _vietnamese_letter(char: str) -> bool:
+    if char in "đĐ":
+        return True
+    parts = unicodedata.normalize("NFD", char)
+    return parts[0] in "aeiouyAEIOUY" and len(parts) > 1 and set(parts[1:]) <= _VIET_MARKS
+
+
+def _encoding_hint(data: bytes) -> str:
+    """What a manifest that is not UTF-8 seems to be, in a few words (for the one-line refusal)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "it is UTF-16 (Excel's 'Unicode text')"
+    try:
+        text = unicodedata.normalize("NFC", data.decode("cp1258"))
+    except UnicodeDecodeError:
+        return "it is in an unknown 8-bit encoding"
+    others = [c for c in text if not c.isascii() and c not in _PUNCTUATION]
+    viet = [c for c in others if _vietnamese_letter(c)]
+    if viet and len(viet) >= 0.9 * len(others) and _CP1258_VIETNAMESE & set(data):
+        word = next((w for w in re.split(r"[\s,;\"]+", text) if any(_vietnamese_letter(c) for c in w)), "")
+        return f"it looks like Windows-1258 (Vietnamese Windows; read that way it says '{word[:40]}')"
+    return "it is in an 8-bit encoding (TCVN3, VNI or another code page)"
+
+
 @dataclass
 class ManifestRows:
     by_path: dict[str, DocumentMetadata] = field(default_factory=dict)
@@ -41,6 +79,8 @@ class ManifestRows:
     # Row-level errors: (relative path or "", "manifest.csv row N: reason"). Keyed so the document concerned
     # can be quarantined with that reason instead of being archived with wrong metadata.
     errors: list[tuple[str, str]] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)  # path → its row number (the header is row 1)
+    name: str = "manifest.csv"
 
 
 def normalise_key(path: str) -> str:
@@ -145,29 +185,37 @@ def _coded(value: str, known: dict[str, str], column: str) -> str:
 
 def read_manifest(path: Path) -> ManifestRows:
     """Read the manifest; bad rows are reported one by one, the rest is used."""
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ManifestError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ManifestError(f"{path.name} is not UTF-8 text: {_encoding_hint(data)}; nothing was read from it "
+                            f"(first bad byte at offset {exc.start}). Save it as 'CSV UTF-8' and ingest again"
+                            ) from None
     reader = csv.DictReader(text.splitlines())
     header = [nfc(h).strip().lower() for h in (reader.fieldnames or [])]
     path_col = next((c for c in PATH_COLUMNS if c in header), None)
     if path_col is None:
         raise ManifestError(f"{path.name} has no 'path' column (header: {', '.join(header) or 'empty'})")
     unknown = [h for h in header if h and h not in COLUMNS and h not in PATH_COLUMNS]
-    rows = ManifestRows()
+    rows = ManifestRows(name=path.name)
     if unknown:
         rows.errors.append(("", f"{path.name}: unknown column(s) ignored: {', '.join(unknown)}"))
     for number, raw in enumerate(reader, start=2):
         row = {nfc(k).strip().lower(): (v or "") for k, v in raw.items() if k is not None}
-        key = normalise_key(row.get(path_col, ""))
+        raw_key = nfc(row.get(path_col, "")).strip().replace("\\", "/")
+        key = normalise_key(raw_key)
         if not key:
             if any(v.strip() for v in row.values()):
                 rows.errors.append(("", f"{path.name} row {number}: empty path"))
             continue
+        if ".." in key.split("/") or raw_key.startswith("/") or re.match(r"^[A-Za-z]:", key):
+            rows.errors.append(("", f"{path.name} row {number}: path {raw_key!r} leaves the batch folder: ignored"))
+            continue
         if key in rows.by_path:
             rows.errors.append((key, f"{path.name} row {number}: duplicate row for {key!r}"))
             continue
+        rows.rows[key] = number
         try:
             metadata, received = parse_row(row), parse_received_at(row.get("received_at", ""))
             rows.by_path[key] = metadata

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
@@ -39,19 +40,32 @@ def classify_pages(text_pages: int, image_only_pages: int) -> Origin:
     return Origin.BORN_DIGITAL
 
 
+def _why_unreadable(path: Path, pdfium_message: str) -> str:
+    """Why pdfium refused ``path``, asked again of qpdf: pdfium's error code is process-wide and can be stale (a
+    PDF with an empty page tree was reported as "password" after an encrypted file), so neither "encrypted" nor
+    "no pages" is said unless qpdf agrees."""
+    try:
+        with pikepdf.open(path) as pdf:
+            if len(pdf.pages) == 0:
+                return "PDF has no pages"
+    except pikepdf.PasswordError:
+        return "PDF is encrypted with a password; decrypt it before intake"
+    except (pikepdf.PdfError, OSError, ValueError, RuntimeError):
+        pass
+    return f"corrupt or unreadable PDF ({pdfium_message})"
+
+
 def inspect_pdf(path: Path) -> PdfInspection:
     with path.open("rb") as fh:
         head = fh.read(1024)
+    if not head:
+        raise UnreadableInput(f"{path.name}: empty file (0 bytes)")
     if b"%PDF-" not in head:
         raise UnreadableInput(f"{path.name}: not a PDF file (no %PDF- header)")
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
-        message = str(exc)
-        if "password" in message.lower():
-            reason = "PDF is encrypted with a password; decrypt it before intake"
-            raise UnreadableInput(f"{path.name}: {reason}") from None
-        raise UnreadableInput(f"{path.name}: corrupt or unreadable PDF ({message})") from None
+        raise UnreadableInput(f"{path.name}: {_why_unreadable(path, str(exc))}") from None
     try:
         count = len(pdf)
         if count == 0:

@@ -19,6 +19,7 @@ from .model import (
     SignerConfig,
     SigningError,
     SignPolicy,
+    StampNotPlaced,
     TestPki,
     VerificationReport,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "SignatureInfo",
     "SignerConfig",
     "SigningError",
+    "StampNotPlaced",
     "TestPki",
     "VerificationReport",
     "add_document_timestamp",

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -83,8 +84,8 @@ class AugmentInfo:
     problems: list[str] = field(default_factory=list)  # verify_pdf's findings on the augmented file
 
 
-def _reader(data: bytes) -> PdfFileReader:
-    return PdfFileReader(io.BytesIO(data), strict=False)
+def _reader(data: bytes | BinaryIO) -> PdfFileReader:
+    return PdfFileReader(io.BytesIO(data) if isinstance(data, bytes) else data, strict=False)
 
 
 def _split(reader: PdfFileReader) -> tuple[list[EmbeddedPdfSignature], list[EmbeddedPdfSignature]]:
@@ -168,7 +169,8 @@ def _one(
     return info
 
 
-def _inspect_data(data: bytes, roots: list[x509.Certificate], online: bool) -> tuple[list[IncomingSignature], int]:
+def _inspect_data(data: bytes | BinaryIO, roots: list[x509.Certificate], online: bool
+                  ) -> tuple[list[IncomingSignature], int]:
     reader = _reader(data)
     sigs, timestamps = _split(reader)
     dss = _dss(reader, VerificationReport())
@@ -195,20 +197,22 @@ def _offline_trusted(sig: EmbeddedPdfSignature, roots, dss, moment: datetime) ->
 def inspect_incoming(path: Path, trust_roots: list[Path], online: bool = True) -> IncomingSignatures:
     """Every signature of ``path`` (field, signer, time, level guess, status with reasons, coverage).
 
-    The file is only read. ``online=False`` never contacts OCSP/CRL servers.
+    The file is only read, and read from disk as needed, never whole into memory: every incoming PDF passes
+    here, a 1,000-page scan too. ``online=False`` never contacts OCSP/CRL servers.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SigningError(f"cannot read {path}: {exc.strerror}") from exc
-    result = IncomingSignatures(sha256=hashlib.sha256(data).hexdigest())
     roots = load_roots(list(trust_roots)) if trust_roots else []
     try:
-        result.signatures, result.document_timestamps = _inspect_data(data, roots, online)
-    except Exception as exc:  # unreadable: nothing to report per signature
-        result.problems.append(f"signatures cannot be read: {type(exc).__name__}: {first_line(exc, True)}")
-        return result
+        with path.open("rb") as fh:
+            result = IncomingSignatures(sha256=hashlib.file_digest(fh, "sha256").hexdigest())
+            fh.seek(0)
+            try:
+                result.signatures, result.document_timestamps = _inspect_data(fh, roots, online)
+            except Exception as exc:  # unreadable: nothing to report per signature
+                result.problems.append(f"signatures cannot be read: {type(exc).__name__}: {first_line(exc, True)}")
+                return result
+    except OSError as exc:
+        raise SigningError(f"cannot read {path}: {exc.strerror}") from exc
     result.signed = bool(result.signatures)
     if not result.signed:
         return result

@@ -21,6 +21,11 @@ class SigningError(Exception):
     """Signing or verification could not be carried out; the message is a one-line human reason."""
 
 
+class StampNotPlaced(SigningError):
+    """Page 1 cannot carry the visible stamp (turned by /Rotate, or smaller than the stamp); nothing else is
+    wrong, so the caller may sign without it and say so."""
+
+
 def first_line(exc: BaseException, or_type: bool = False) -> str:
     """The first line of ``exc``'s message (library messages span several); empty, or the exception's type
     name with ``or_type``, when it has none."""

@@ -7,6 +7,13 @@ certificate (or a CA of its chain) names an OCSP responder or a CRL and none ans
 does not sign ("hard-fail"; "require" also refuses CA certificates that name no revocation source). A
 signer certificate that names none is refused in both modes.
 There is no soft-fail: it would sign with a revoked certificate whenever the responders are down.
+
+A signer certificate that names an OCSP responder needs that responder's answer: a CRL alone is not enough,
+because a CRL is issued on a schedule and does not list a certificate revoked since (pyHanko would fall back to
+it whenever the OCSP answer is missing, late or stale, and sign with a certificate OCSP calls revoked). And an
+answer issued after the check began is the newest one, not a "too recent" one to throw away: pyHanko fixes the
+validation time when the context is made and discards revocation data dated more than a second later, which a
+slow responder (or a loaded machine) produces.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from pyhanko_certvalidator.errors import (
     PathValidationError,
     RevokedError,
 )
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
 from .model import SigningError, first_line
 
@@ -77,12 +85,34 @@ def revocation_mode(mode: str) -> str:
 def build_context(
     roots: list[x509.Certificate], others: list[x509.Certificate], *, hard_fail: bool = True, mode: str = ""
 ) -> ValidationContext:
-    """A fetching validation context; ``mode`` ("hard-fail" or "require") wins over ``hard_fail``."""
+    """A fetching validation context "now"; ``mode`` ("hard-fail" or "require") wins over ``hard_fail``.
+    Revocation data issued after the context was made counts (see the module docstring)."""
     return ValidationContext(
         trust_roots=roots,
         other_certs=others,
         allow_fetching=True,
         revocation_mode=revocation_mode(mode) if mode else ("hard-fail" if hard_fail else "soft-fail"),
+        retroactive_revinfo=True,
+    )
+
+
+def signer_policy(cert: x509.Certificate, mode: str) -> CertRevTrustPolicy:
+    """``mode`` for the chain, except that a signer certificate naming an OCSP responder needs its answer:
+    the CRL is not consulted for it, so a "revoked" answer lost to a timeout or a late reply is never replaced
+    by an older CRL's silence."""
+    legacy = RevocationCheckingPolicy.from_legacy(revocation_mode(mode))
+    ee_rule = RevocationCheckingRule.OCSP_REQUIRED if cert.ocsp_urls else legacy.ee_certificate_rule
+    return CertRevTrustPolicy(
+        RevocationCheckingPolicy(ee_rule, legacy.intermediate_ca_cert_rule), retroactive_revinfo=True
+    )
+
+
+def signer_context(
+    cert: x509.Certificate, roots: list[x509.Certificate], others: list[x509.Certificate], mode: str = "hard-fail"
+) -> ValidationContext:
+    """The fetching context :func:`check_signer` validates ``cert`` with (:func:`signer_policy`)."""
+    return ValidationContext(
+        trust_roots=roots, other_certs=others, allow_fetching=True, revinfo_policy=signer_policy(cert, mode)
     )
 
 
@@ -106,17 +136,22 @@ def _dp_urls(dp) -> list[str]:
 def unavailable_message(cert: x509.Certificate, others: list[x509.Certificate], detail: str = "") -> str:
     sources = revocation_sources([cert, *[c for c in others if not _self_signed(c)]])
     where = f"no answer from {', '.join(sources)}" if sources else (detail or "no revocation source answered")
+    if cert.ocsp_urls:
+        where += " (its OCSP responder must answer: a CRL alone may not list a recent revocation)"
     return f"cannot check whether the agency certificate is revoked: {where} (OCSP/CRL unreachable); not signing"
 
 
-def check_signer(cert: x509.Certificate, context: ValidationContext, others: list[x509.Certificate]) -> None:
-    """Validate the signer's chain now (revocation included, per the context's mode) or raise. A signer
+def check_signer(
+    cert: x509.Certificate, roots: list[x509.Certificate], others: list[x509.Certificate], mode: str = "hard-fail"
+) -> None:
+    """Validate the signer's chain now (revocation included, :func:`signer_policy`) or raise. A signer
     certificate naming no OCSP responder and no CRL is refused in every mode: its revocation status can
     never be established, and verification would call every signature it makes indeterminate."""
     check_validity_period(cert)
     if not cert.ocsp_urls and not cert.crl_distribution_points:
         raise SigningError(f"the agency certificate names no OCSP responder and no CRL, so whether it is revoked "
                            f"can never be checked; not signing: {describe(cert)}")
+    context = signer_context(cert, roots, others, mode)
     validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
     try:
         asyncio.run(_validate(validator, context))

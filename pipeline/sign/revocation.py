@@ -23,7 +23,9 @@ NO_SOURCE = "no source"  # the signer certificate names no OCSP responder and no
 
 
 def validation_context(roots: list[x509.Certificate], dss: DocumentSecurityStore | None, **kwargs) -> ValidationContext:
-    kwargs = {"trust_roots": roots, **kwargs}
+    """Revocation data dated after the context was made counts: without it pyHanko drops an OCSP answer a slow
+    responder dates more than a second later ("too recent"), "revoked" included, and trusts an older CRL."""
+    kwargs = {"trust_roots": roots, "retroactive_revinfo": True, **kwargs}
     return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
 
 

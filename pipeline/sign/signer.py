@@ -96,7 +96,7 @@ def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> 
         if not roots:
             raise SigningError("cannot check whether the agency certificate is revoked: no trust anchor for its "
                                "chain (sign.trust_roots); not signing")
-        check_signer(cert, build_context(roots, others, mode=mode), others)
+        check_signer(cert, roots, others, mode)
         signing_context = build_context(roots, others, mode=mode) if long_term else None
         tz = timezone(timedelta(hours=policy.utc_offset_hours))
         signed_at = datetime.now(tz).replace(microsecond=0)

@@ -23,7 +23,9 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields
 from pyhanko.stamp import TextStampStyle
 
-from .model import SigningError, SignPolicy
+from .model import SigningError, SignPolicy, StampNotPlaced
+
+MIN_STAMP = 24.0  # pt: below this height or width the stamp's text cannot be laid out
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
@@ -80,10 +82,13 @@ def stamp_box(src: Path, policy: SignPolicy) -> tuple[int, int, int, int]:
     except (pikepdf.PdfError, IndexError) as exc:
         raise SigningError(f"cannot read page 1 of {src.name} to place the stamp") from exc
     if rotate:
-        raise SigningError("the visible stamp does not support rotated first pages yet (/Rotate)")
+        raise StampNotPlaced(f"page 1 is turned by /Rotate {rotate}: the visible stamp does not support rotated "
+                             "first pages yet")
     x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
     right, top = x1 - policy.stamp_margin, y1 - policy.stamp_margin
     left, bottom = max(x0, right - policy.stamp_width), max(y0, top - policy.stamp_height)
+    if right - left < MIN_STAMP or top - bottom < MIN_STAMP:
+        raise StampNotPlaced(f"page 1 ({x1 - x0:.0f} × {y1 - y0:.0f} pt) is too small for the visible stamp")
     return round(left), round(bottom), round(right), round(top)
 
 

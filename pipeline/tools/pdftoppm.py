@@ -38,3 +38,20 @@ def render_page_png(pdf: Path, page: int, out_dir: Path, *, dpi: int = DEFAULT_D
     if done.returncode != 0 or not out.is_file():
         raise ToolError(f"pdftoppm failed on page {page} of {Path(pdf).name}: {first_line(done.stderr)}")
     return out
+
+
+def render_thumbnails(pdf: Path, out_dir: Path, *, long_side: int = 400, first: int = 1, last: int | None = None,
+                      timeout: float = PDFTOPPM_TIMEOUT_S) -> list[Path]:
+    """Pages ``first``..``last`` (1-based, inclusive; ``last`` None: to the end) of ``pdf`` as PPM images whose
+    longer side is ``long_side`` pixels, in page order; one pdftoppm run for all of them, so a thousand-page
+    document costs one process. Raises ToolError when pdftoppm fails or times out."""
+    if first < 1 or (last is not None and last < first) or not 8 <= long_side <= 4000:
+        raise ToolError(f"pdftoppm: pages {first}..{last} at {long_side} px are out of range")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prefix = Path(out_dir) / "thumb"
+    pages = ["-f", str(first)] + (["-l", str(last)] if last is not None else [])
+    done = run(["pdftoppm", *pages, "-scale-to", str(long_side), str(pdf), str(prefix)], timeout=timeout)
+    if done.returncode != 0:
+        raise ToolError(f"pdftoppm failed on {Path(pdf).name}: {first_line(done.stderr)}")
+    found = sorted(out_dir.glob("thumb-*.ppm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    return found

@@ -304,7 +304,8 @@ OPERATIONS = [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GE
               ("GET", "/api/v1/disposals"), ("POST", "/api/v1/disposals"), ("GET", "/api/v1/disposals/{proposal_id}"),
               ("POST", "/api/v1/disposals/{proposal_id}/approve"), ("POST", "/api/v1/disposals/{proposal_id}/reject"),
               ("POST", "/api/v1/disposals/{proposal_id}/execute"),
-              ("GET", "/api/v1/batches"), ("POST", "/api/v1/batches"), ("GET", "/api/v1/batches/{batch_id}")]
+              ("GET", "/api/v1/batches"), ("POST", "/api/v1/batches"), ("GET", "/api/v1/batches/{batch_id}"),
+              ("GET", "/api/v1/quarantine"), ("POST", "/api/v1/quarantine/{entry_id}/retry")]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ OFFICE = frozenset({"officer", "admin"})
 ARCHIVISTS = frozenset({"archivist", "admin"})
 NOBODY_ID = "0" * 64
 PARAMS = {"doc_id": NOBODY_ID, "n": "1", "hold_id": "H-0000", "proposal_id": "P-0000",
-          "batch_id": "20260101T000000Z-00000000"}
+          "batch_id": "20260101T000000Z-00000000", "entry_id": "000000000000"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # (method, path) -> who may call it, and what a call sends (valid, so the role is what decides)
@@ -62,6 +62,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ("POST", "/api/v1/batches"): (ARCHIVISTS, {"files": [("files", ("khong-phai.txt", b"not a document",
                                                                      "text/plain"))]}),
     ("GET", "/api/v1/batches/{batch_id}"): (ARCHIVISTS, {}),
+    ("GET", "/api/v1/quarantine"): (ARCHIVISTS, {}),
+    ("POST", "/api/v1/quarantine/{entry_id}/retry"): (ARCHIVISTS, {}),
 }
 OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/session")}  # answer without sign-in
 

@@ -81,4 +81,4 @@ def test_manifest_row_naming_a_skipped_file_is_an_error(tmp_path: Path) -> None:
     (batch / "manifest.csv").write_text(HEADER + "Thumbs.db,1,,,,,,,,\n", encoding="utf-8")
     plan = plan_batch(batch)
     assert [s.source_path for s in plan.skipped] == ["Thumbs.db"]
-    assert plan.manifest_errors == ["manifest row for 'Thumbs.db' names a file that is not a document (skipped)"]
+    assert plan.manifest_errors == ["manifest.csv row 2: 'Thumbs.db' names a file that is not a document (skipped)"]

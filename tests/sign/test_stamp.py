@@ -116,3 +116,24 @@ def test_pdfa_check_catches_a_non_embedded_stamp_font(pki, pdfa, tmp_path):
         )
         out.write_bytes(pdf_signer.sign_pdf(writer).getvalue())
     assert any("not embedded" in p for p in signed_pdfa_problems(out))
+
+
+@pytest.mark.parametrize(("size", "rotate", "reason"), [((595, 842), 90, "turned by /Rotate 90"),
+                                                        ((1000, 17), 0, "page 1 (1000 × 17 pt) is too small")])
+def test_a_page_that_cannot_carry_the_stamp_says_so(tmp_path, size, rotate, reason):
+    """A sideways or tiny first page (a phone photo, a strip): StampNotPlaced, which the pipeline answers by
+    signing without the stamp and recording why, instead of quarantining a good document."""
+    import re
+
+    import pikepdf
+
+    from pipeline.sign import StampNotPlaced
+    from pipeline.sign.stamp import stamp_box
+
+    with pikepdf.new() as pdf:
+        page = pdf.add_blank_page(page_size=size)
+        if rotate:
+            page.obj.Rotate = rotate
+        pdf.save(tmp_path / "page.pdf")
+    with pytest.raises(StampNotPlaced, match=re.escape(reason)):
+        stamp_box(tmp_path / "page.pdf", SignPolicy(visible=True))

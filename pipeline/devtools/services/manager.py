@@ -1,6 +1,8 @@
 """`archive services up|down|status`: the local services of a single-machine instance, all on loopback.
 
-Redis (broker), the S3 server (SeaweedFS locally; a MinIO deployment sets ``s3.manage_local = false``),
+Redis (broker), the S3 server (SeaweedFS locally; a MinIO deployment sets ``s3.manage_local = false``), the
+replica's S3 server (a second SeaweedFS on the ``[replica]`` ports, data under ``<home>/replica``) when
+``replica.enabled`` and ``replica.manage_local``,
 when the signer is the TEST PKI its OCSP/CRL/TSA responders, and (``services.local_worker``, on by default)
 a Celery worker, so `archive ingest` needs no second terminal.
 
@@ -37,11 +39,25 @@ class _Service:
     stop: Callable[[Settings], None]
 
 
+def replica_server(settings: Settings) -> Settings:
+    """The local replica server, keyed like the primary one (:mod:`.s3local`): a home of its own,
+    ``<home>/replica`` (data, configuration, logs), and the ``[replica]`` endpoint, ports and keys as its ``s3``."""
+    return settings.model_copy(update={"home": settings.home / "replica",
+                                       "s3": settings.replica.as_s3(settings.s3.retention_days)})
+
+
+def _replica_managed(settings: Settings) -> bool:
+    return settings.replica.enabled and settings.replica.manage_local
+
+
 def _services(settings: Settings) -> list[_Service]:
     """In start order: the broker and the store first, the worker that needs them last."""
     services = [_Service("Redis", redis_running, start_redis, stop_redis)]
     if settings.s3.manage_local:
         services.append(_Service("S3 server", lambda s: bool(s3_status(s)["running"]), start_s3, stop_s3))
+    if _replica_managed(settings):
+        services.append(_Service("replica S3 server", lambda s: bool(s3_status(replica_server(s))["running"]),
+                                 lambda s: start_s3(replica_server(s)), lambda s: stop_s3(replica_server(s))))
     services.append(_Service("TEST PKI responders", lambda s: responders_status(s).get("running") is True,
                              start_responders, stop_responders))
     if settings.services.local_worker:
@@ -72,6 +88,8 @@ def with_local_secrets(settings: Settings) -> Settings:
     names = ["redis.password", "redis.message_key", "audit.seal_key"]
     if settings.s3.manage_local:
         names += ["s3.access_key", "s3.secret_key"]
+    if _replica_managed(settings):
+        names += ["replica.access_key", "replica.secret_key"]
     current = settings
     present = {name: getattr(getattr(current, name.split(".")[0]), name.split(".")[1]) for name in names}
     for name in secrets.generate_missing(settings.home, present, names):
@@ -111,6 +129,8 @@ def services_down(settings: Settings) -> dict[str, Any]:
     stop_responders(settings)
     if settings.s3.manage_local:
         stop_s3(settings)
+    if _replica_managed(settings):
+        stop_s3(replica_server(settings))
     stop_redis(settings)
     return services_status(settings)
 
@@ -119,6 +139,9 @@ def services_status(settings: Settings) -> dict[str, Any]:
     status: dict[str, Any] = {"redis": redis_status(settings)}
     status["s3"] = s3_status(settings) if settings.s3.manage_local else {
         "running": None, "endpoint": settings.s3.endpoint, "managed": False}
+    if settings.replica.enabled:
+        status["replica"] = s3_status(replica_server(settings)) if settings.replica.manage_local else {
+            "running": None, "endpoint": settings.replica.endpoint, "managed": False}
     responders = responders_status(settings)
     if responders.get("managed") is not False:
         status["pki"] = responders

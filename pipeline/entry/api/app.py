@@ -20,7 +20,7 @@ from pipeline.app.users import resolve_actor
 from pipeline.core.settings import Settings
 from pipeline.core.vocabulary import Role
 from pipeline.entry import web
-from pipeline.entry.api import auth, batches, docs_page, documents, errors, logs, records, reports
+from pipeline.entry.api import auth, batches, docs_page, documents, errors, logs, quarantine, records, reports
 from pipeline.entry.api.auth import LOOPBACK_COOKIE, SECURE_COOKIE, ActorDep, bearer, caller
 from pipeline.entry.api.errors import ApiError, ErrorBody, error_response
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings, *, cookie_secure: bool = True) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(records.router)
     app.include_router(batches.router)
+    app.include_router(quarantine.router)
     app.include_router(docs_page.router)
     app.include_router(reports.router)
     _operations(app)

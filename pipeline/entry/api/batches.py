@@ -74,6 +74,7 @@ class BatchStatus(BaseModel):
     documents: list[DocumentStatus]
     manifest_errors: list[str]
     kept_at: str | None  # where the batch's files stay when some failed or are pending (else null)
+    notice: str | None = None  # an outage being waited out, e.g. "S3 server unreachable, retrying 3/8"
 
 
 class BatchItem(BaseModel):

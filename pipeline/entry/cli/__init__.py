@@ -1,7 +1,8 @@
 """The `archive` command: a thin door onto the application layer (:mod:`pipeline.app`).
 
 Exit codes: 0 success; 1 error (one-line reason on stderr), or an ingest left documents failed or pending;
-2 a usage error; 3 an ingest finished but some documents were quarantined, or the manifest had bad rows.
+2 a usage error; 3 an ingest finished but some documents were quarantined, or the manifest had bad rows (and
+`quarantine retry`: the input is still quarantined).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pipeline.entry.cli import (
     find,
     fixity,
     ingest,
+    quarantine,
+    replicas,
     report,
     retention,
     serve,
@@ -73,6 +76,8 @@ app.add_typer(export.export_app, name="export")
 app.add_typer(dossier.dossier_app, name="dossier")
 app.add_typer(disposal.disposal_app, name="disposal")
 app.add_typer(fixity.fixity_app, name="fixity")
+app.add_typer(replicas.replicas_app, name="replicas")
+app.add_typer(quarantine.quarantine_app, name="quarantine")
 app.command("metrics")(metrics_command)
 
 

@@ -24,7 +24,8 @@ def check(ids: Annotated[list[str] | None, typer.Argument(metavar="[ID...]",
           as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False) -> None:
     """Re-read every stored object of the documents (originals, page texts, archive.pdf; metadata.json against
     its seal) and compare them with the recorded checksums. Records the checks; a damaged document is audited,
-    counted in the metrics and named by `archive fixity report`."""
+    counted in the metrics and named by `archive fixity report`. With a replica both copies are compared and a
+    damaged one is repaired from the intact one (reported, audited; exit 0 once repaired)."""
     from pipeline.app import fixity
 
     with session() as (ctx, actor):
@@ -35,10 +36,14 @@ def check(ids: Annotated[list[str] | None, typer.Argument(metavar="[ID...]",
         table = Table("id", "result", "problems", title=f"{len(run.results)} document(s) checked, "
                                                          f"{len(run.failed)} damaged")
         for r in run.results:
-            state = "[green]intact[/]" if r.ok else "[red]DAMAGED[/]"
+            state = ("[yellow]REPAIRED[/]" if r.repaired else "[green]intact[/]") if r.ok else "[red]DAMAGED[/]"
             table.add_row(r.id[:12], state + (" (destroyed)" if r.disposed else ""),
-                          escape("\n".join(r.problems)))
+                          escape("\n".join(r.problems + r.repaired)))
         out.print(table)
+    repaired = [r for r in run.results if r.repaired]
+    if repaired:  # damage found on one copy and repaired from the other (audited): said, not a failure
+        sys.stderr.write(f"archive: fixity: {len(repaired)} document(s) damaged on one copy and repaired from the "
+                         f"other: {', '.join(r.id[:12] for r in repaired)}\n")
     if run.failed:
         sys.stderr.write(f"archive: fixity check failed for {len(run.failed)} document(s): "
                          f"{', '.join(r.id[:12] for r in run.failed)}\n")

@@ -40,6 +40,27 @@ class RichObserver:
         self.progress.update(self._row(outcome.source), completed=1, stage=f"[{colour}]{outcome.status}[/]")
         self.progress.advance(self.overall)
 
+    def notice(self, message: str) -> None:
+        """An outage being waited out, on the batch's line (cleared when it is over)."""
+        self.progress.update(self.overall, stage=f"[yellow]{escape(message)}[/]" if message else "")
+
+
+class NoticeLines:
+    """With --json: no progress, but an outage being waited out is still said, one line each on stderr."""
+
+    def planned(self, plan: Any) -> None:
+        pass
+
+    def stage(self, source: str, stage: str) -> None:
+        pass
+
+    def done(self, outcome: Any) -> None:
+        pass
+
+    def notice(self, message: str) -> None:
+        sys.stderr.write(f"archive: {message or 'service back, going on'}\n")
+        sys.stderr.flush()
+
 
 def ingest(
     batch_dir: Annotated[Path, typer.Argument(help="Batch folder: sub-folders of page images and PDF files.")],
@@ -57,7 +78,7 @@ def ingest(
         if (executor or ctx.settings.executor) == "celery":  # before the progress bars: one line, no output
             require_intake_root(ctx.settings.intake_roots, batch_dir)
         if as_json:
-            report = ingest_batch(ctx, actor, batch_dir, manifest, executor, timeout_s=wait)
+            report = ingest_batch(ctx, actor, batch_dir, manifest, executor, NoticeLines(), wait)
             print_json(report.to_dict())
         else:
             columns = [TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
@@ -83,8 +104,8 @@ def _print_summary(report: Any) -> None:
         table.add_column(column)
     for d in report.documents:
         colour = {"archived": "green", "duplicate": "cyan", "skipped": "yellow"}.get(d.status, "red")
-        table.add_row(escape(d.source), f"[{colour}]{d.status}[/]", d.id[:12], str(d.pages or ""), d.origin,
-                      escape(d.reason))
+        said = "; ".join([escape(d.reason)] * bool(d.reason) + [f"[yellow]warning:[/] {escape(w)}" for w in d.warnings])
+        table.add_row(escape(d.source), f"[{colour}]{d.status}[/]", d.id[:12], str(d.pages or ""), d.origin, said)
     out.print(table)
     summary = ", ".join(f"{v} {k}" for k, v in report.to_dict()["summary"].items() if v)
     out.print(f"Summary: {summary or 'nothing to do'}")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.core.csv_safe import dict_writer
 from pipeline.entry.cli.common import CliError, date_option, out, print_json, session
 
 
@@ -53,26 +53,12 @@ def stats(
         print_json(data)
     elif as_csv:
         rows = csv_rows(data)
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        # Unit and type names come from manifests: text a spreadsheet would run is neutralised (csv_safe).
+        writer = dict_writer(sys.stdout, list(rows[0]), lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows(rows)
     else:
         _print(data)
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell; text that a spreadsheet would run as a formula (unit and type names come from manifests)
-    is quoted with a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _share(target: dict[str, Any]) -> str:

@@ -98,6 +98,9 @@
     const state = $("upload-state");
     state.textContent = stateText(status.state);
     state.dataset.state = status.state;
+    const notice = $("upload-notice");  // an outage being waited out, e.g. "S3 server unreachable, retrying 3/8"
+    notice.textContent = status.notice || "";
+    notice.hidden = !status.notice;
     drawDocuments(status.documents);
     if (FINAL.has(status.state)) {
       progress.value = progress.max;
