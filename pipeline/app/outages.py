@@ -66,11 +66,16 @@ def service_of(exc: BaseException) -> str:
     return "a service"
 
 
+def _full(exc: BaseException) -> bool:
+    """The disk, or the S3 server's own storage, out of space (here or in the chain of causes)."""
+    chain = [exc, exc.__cause__, exc.__context__]
+    return any((isinstance(e, OSError) and e.errno == errno.ENOSPC)
+               or (isinstance(e, S3Error) and e.code == "XMinioStorageFull") for e in chain if e)
+
+
 def describe(exc: BaseException, attempt: int, attempts: int) -> str:
-    """One line: "S3 server unreachable, retrying 3/8" (the disk: "disk full, retrying 3/8")."""
-    service = service_of(exc)
-    state = "full" if service == DISK else "unreachable"
-    return f"{service} {state}, retrying {attempt}/{attempts}"
+    """One line: "S3 server unreachable, retrying 3/8" ("disk full, …", "S3 server full, …" when out of space)."""
+    return f"{service_of(exc)} {'full' if _full(exc) else 'unreachable'}, retrying {attempt}/{attempts}"
 
 
 class Patience:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 import sqlalchemy.exc
+import urllib3
+from minio.error import S3Error
 
 from pipeline.app.outages import Patience, describe, service_of
 from pipeline.archive.client import S3Unreachable
@@ -40,6 +42,9 @@ def test_the_service_is_named(exc: Exception, service: str) -> None:
 def test_description_says_which_and_how_often() -> None:
     assert describe(S3Unreachable("x"), 3, 10) == "S3 server unreachable, retrying 3/10"
     assert describe(OSError(errno.ENOSPC, "full"), 1, 8) == "disk full, retrying 1/8"
+    full = S3Error(urllib3.HTTPResponse(status=507), "XMinioStorageFull",
+                   "Storage backend has reached its minimum free drive threshold", "/b/k", "r", "h")
+    assert describe(full, 2, 8) == "S3 server full, retrying 2/8"
 
 
 def _patience(tmp_path: Path, retries: int) -> tuple[Patience, list[str], list[float]]:
