@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import random
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,17 +87,29 @@ def s3_test_settings(home: Path) -> Settings:
     return load_settings(home, environ=environ)
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A real SeaweedFS S3 server for the whole session; yields its Settings; stopped at the end."""
+@contextmanager
+def running_s3(home: Path, tweak: Callable[[Settings], None] | None = None) -> Iterator[Settings]:
+    """A real SeaweedFS S3 server of its own under ``home`` (:func:`s3_test_settings`); stopped afterwards.
+    ``tweak`` adjusts the settings first, which are then written to the home (for the CLI and workers)."""
+    from pipeline.core.settings import write_settings
     from pipeline.devtools.services.s3local import start_s3, stop_s3
 
-    settings = s3_test_settings(tmp_path_factory.mktemp("s3-home"))
+    settings = s3_test_settings(home)
+    if tweak is not None:
+        tweak(settings)
+        write_settings(settings)
     start_s3(settings)
     try:
         yield settings
     finally:
         stop_s3(settings)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A real SeaweedFS S3 server for the whole session; yields its Settings; stopped at the end."""
+    with running_s3(tmp_path_factory.mktemp("s3-home")) as settings:
+        yield settings
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -29,7 +29,10 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.core.limits import MAX_PAGE_PIXELS, MULTI_PAGE_IMAGE_FORMATS
 from pipeline.ocr.pagecheck import sample_range
 from pipeline.ocr.types import OcrError
+from pipeline.tools import qpdf
+from pipeline.tools.run import ToolError
 
+MERGE_TIMEOUT_S = 600.0  # qpdf merging page PDFs: seconds even for a thousand pages
 DEFAULT_DPI = 200
 _MIN_SANE_DPI = 50
 DIRECT_MODES = {"1", "L", "RGB"}  # what img2pdf embeds unchanged
@@ -167,7 +170,7 @@ def images_to_pdf(
         raise OcrError("no page images given")
     tmp_dir.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
-    merged = pikepdf.new()
+    parts: list[Path] = []
     page = 1
     for index, path in enumerate(paths, start=1):
         try:
@@ -194,6 +197,9 @@ def images_to_pdf(
         page_pdf.write_bytes(data)
         with pikepdf.open(page_pdf) as single:
             page += len(single.pages)
-            merged.pages.extend(single.pages)
-    merged.save(out)
+        parts.append(page_pdf)
+    try:  # by qpdf, page by page from the files: memory stays flat however many pages
+        qpdf.merge(parts, out, timeout=MERGE_TIMEOUT_S)
+    except ToolError as exc:
+        raise OcrError(str(exc)) from exc
     return out, notes

@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 
 from pipeline.ocr.features import PdfFeatures
 from pipeline.ocr.repair import repair
+from pipeline.ocr.text import raw_page_texts
 from pipeline.ocr.types import OcrError
 
 
@@ -58,16 +59,7 @@ def _strip_actions(pdf: pikepdf.Pdf) -> list[str]:
 
 def _pages_with_text(path: Path) -> list[int]:
     """1-based numbers of pages that already carry extractable text."""
-    doc = pdfium.PdfDocument(str(path))
-    try:
-        found = []
-        for index in range(len(doc)):
-            textpage = doc[index].get_textpage()
-            if textpage.get_text_range().strip():
-                found.append(index + 1)
-        return found
-    finally:
-        doc.close()
+    return [number for number, text in enumerate(raw_page_texts(path), start=1) if text.strip()]
 
 
 def _short(exc: Exception, source: Path) -> str:

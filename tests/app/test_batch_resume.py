@@ -22,10 +22,10 @@ from pipeline.app.process import process_document
 from pipeline.app.users import operator
 from pipeline.archive.client import make_client
 from pipeline.archive.layout import METADATA
-from pipeline.core.settings import Settings, write_settings
+from pipeline.core.settings import Settings
 from pipeline.core.vocabulary import Classification, DocState
 from pipeline.scan import plan_batch
-from tests.conftest import free_port, s3_test_settings
+from tests.conftest import free_port, running_s3
 
 ARCHIVE = str(Path(sys.executable).parent / "archive")
 
@@ -33,15 +33,13 @@ ARCHIVE = str(Path(sys.executable).parent / "archive")
 @pytest.fixture(scope="module")
 def own_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A home with its own S3 server (so a test may stop and restart it), signing off, in-process ingest."""
-    from pipeline.devtools.services.s3local import start_s3, stop_s3
 
-    settings = s3_test_settings(tmp_path_factory.mktemp("resume-home"))
-    settings.sign.enabled = False
-    settings.executor = "local"
-    write_settings(settings)
-    start_s3(settings)
-    yield settings
-    stop_s3(settings)
+    def tweak(settings: Settings) -> None:
+        settings.sign.enabled = False
+        settings.executor = "local"
+
+    with running_s3(tmp_path_factory.mktemp("resume-home"), tweak) as settings:
+        yield settings
 
 
 def _batch(root: Path, name: str, count: int) -> Path:

@@ -20,7 +20,7 @@ from pipeline.archive import replica
 from pipeline.core.actor import AccessDenied, Actor
 from pipeline.core.settings import Settings, load_settings, update_config
 from tests.app.conftest import HEADER, Home, build_home
-from tests.conftest import s3_test_settings
+from tests.conftest import running_s3
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -29,14 +29,8 @@ T = TypeVar("T")
 @pytest.fixture(scope="module")
 def replica_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A second S3 server: its own home, ports and keys."""
-    from pipeline.devtools.services.s3local import start_s3, stop_s3
-
-    settings = s3_test_settings(tmp_path_factory.mktemp("replica-s3-home"))
-    start_s3(settings)
-    try:
+    with running_s3(tmp_path_factory.mktemp("replica-s3-home")) as settings:
         yield settings
-    finally:
-        stop_s3(settings)
 
 
 def _with_replica(made: Home, replica_server: Settings) -> Home:

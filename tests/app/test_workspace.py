@@ -28,7 +28,7 @@ from pipeline.app.users import operator
 from pipeline.core.settings import Settings, load_settings, write_settings
 from pipeline.core.vocabulary import DocState
 from pipeline.tools.run import run
-from tests.conftest import free_port, s3_test_settings
+from tests.conftest import free_port, running_s3
 
 ARCHIVE = str(Path(sys.executable).parent / "archive")
 HEADER = "path,doc_number,doc_type,title,issuer,issued_date,signer,unit,classification,language\n"
@@ -37,16 +37,14 @@ HEADER = "path,doc_number,doc_type,title,issuer,issued_date,signer,unit,classifi
 @pytest.fixture(scope="module")
 def own_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A home with its own S3 server (a test stops and restarts it), signing off, in-process ingest."""
-    from pipeline.devtools.services.s3local import start_s3, stop_s3
 
-    settings = s3_test_settings(tmp_path_factory.mktemp("workspace-home"))
-    settings.sign.enabled = False
-    settings.executor = "local"
-    settings.intake.min_free_mb = 1  # the real disk may be small; the low-disk test raises it on purpose
-    write_settings(settings)
-    start_s3(settings)
-    yield settings
-    stop_s3(settings)
+    def tweak(settings: Settings) -> None:
+        settings.sign.enabled = False
+        settings.executor = "local"
+        settings.intake.min_free_mb = 1  # the real disk may be small; the low-disk test raises it on purpose
+
+    with running_s3(tmp_path_factory.mktemp("workspace-home"), tweak) as settings:
+        yield settings
 
 
 def _with(settings: Settings, **intake: int) -> Settings:
