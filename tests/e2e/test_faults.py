@@ -152,6 +152,7 @@ def test_cli_fails_while_unfinished_and_resume_completes(faulty: Instance, tmp_p
     ctx = Context(faulty.settings)
     with running_worker(faulty, concurrency=1):
         proc = faulty.run("ingest", str(batch), "--json", "--wait", "1", check=False)
+        assert proc.stdout.strip(), f"ingest exited {proc.returncode} without a report: {proc.stderr}"
         report = json.loads(proc.stdout)
         assert proc.returncode == 1, proc.stderr
         assert report["summary"]["pending"] >= 1 and "still pending on the workers" in proc.stderr
