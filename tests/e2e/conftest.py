@@ -50,11 +50,9 @@ def _wait_for_worker(instance: Instance, worker: subprocess.Popen[bytes], log: P
         try:
             if tasks.app.control.ping(timeout=1.0):
                 return
-        except Exception:  # a pooled connection to a Redis restarted since: dropped below
-            pass
-        # Pooled connections from before a Redis restart (tests/e2e/test_faults.py) hear no reply: fresh ones.
-        tasks.app.pool.force_close_all()
-        time.sleep(0.5)
+        except Exception:  # a pooled connection to a Redis restarted since (tests/e2e/test_faults.py): drop it
+            tasks.app.pool.force_close_all()
+            time.sleep(0.5)
     raise RuntimeError(f"worker did not answer within {timeout_s}s:\n{log.read_text()[-3000:]}")
 
 
