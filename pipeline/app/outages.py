@@ -18,6 +18,7 @@ import urllib3
 from minio.error import S3Error
 
 from pipeline.app.audit import AuditUnavailable
+from pipeline.app.errors import causes
 from pipeline.app.process import is_transient
 from pipeline.archive.client import S3Unreachable
 from pipeline.core.settings import Settings
@@ -52,25 +53,13 @@ def _service_one(exc: BaseException) -> str | None:
 def service_of(exc: BaseException) -> str:
     """The service an outage is of, from the exception or its causes: "S3 server", "Redis (the task broker)",
     "catalog database", "audit trail", "disk" — or "a service" when nothing names it."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop(0)
-        if current is None or id(current) in seen or len(seen) > 16:
-            continue
-        seen.add(id(current))
-        service = _service_one(current)
-        if service is not None:
-            return service
-        todo += [current.__cause__, current.__context__]
-    return "a service"
+    return next((s for s in map(_service_one, causes(exc)) if s is not None), "a service")
 
 
 def _full(exc: BaseException) -> bool:
     """The disk, or the S3 server's own storage, out of space (here or in the chain of causes)."""
-    chain = [exc, exc.__cause__, exc.__context__]
     return any((isinstance(e, OSError) and e.errno == errno.ENOSPC)
-               or (isinstance(e, S3Error) and e.code == "XMinioStorageFull") for e in chain if e)
+               or (isinstance(e, S3Error) and e.code == "XMinioStorageFull") for e in causes(exc))
 
 
 def describe(exc: BaseException, attempt: int, attempts: int) -> str:

@@ -23,6 +23,7 @@ from minio.error import S3Error
 from pipeline import ocr, sign
 from pipeline.app import representations, retention_rules, signed_original, workspace
 from pipeline.app.audit import AuditUnavailable
+from pipeline.app.errors import causes
 from pipeline.app.health import ServiceUnavailable
 from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
@@ -110,17 +111,7 @@ def is_transient(exc: BaseException) -> bool:
     """A failure of a service the document needs (connection refused or reset, timeouts, S3 503/SlowDown,
     ServiceUnavailable, AuditUnavailable, the catalog's database gone), here or anywhere in the chain of causes:
     retry later, never quarantine. Anything else is the input's own problem."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen or len(seen) > 16:
-            continue
-        seen.add(id(current))
-        if _transient_one(current):
-            return True
-        todo += [current.__cause__, current.__context__]
-    return False
+    return any(_transient_one(current) for current in causes(exc))
 
 
 # ---- intake items as plain JSON (Celery messages; workers re-check them: pipeline.app.messages) ------

@@ -22,10 +22,10 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+from pipeline.app.errors import causes
 from pipeline.core.settings import Settings
 from pipeline.tools.run import memory_limit, scratch_dir
 
@@ -125,25 +125,13 @@ def remove(path: Path) -> None:
         log.warning("work folder %s could not be removed entirely", path)
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo and len(seen) < 16:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__]
-
-
 def _disk_full(exc: BaseException, where: Path, settings: Settings, guess: bool = True) -> DiskFull | None:
     try:
         free = free_mb(where)
     except OSError:
         free = 0.0
     said = ""
-    for current in _chain(exc):
+    for current in causes(exc):
         if isinstance(current, DiskFull):
             return current
         text = str(current)

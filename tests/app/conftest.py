@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -74,6 +75,23 @@ def unlocked_home(s3_server: Settings, root: Path, prefix: str) -> Iterator[Home
         update_config(made.settings.home, {"retention.safety_days": 0})
         made.settings = load_settings(made.settings.home, environ={})
         yield made
+
+
+@contextmanager
+def keyed_worker(settings: Settings) -> Iterator[ModuleType]:
+    """The worker module configured for ``settings`` with a fresh message key (the one beat signs with and the
+    tasks verify), for running a beat task in-process; the previous configuration restored afterwards."""
+    from pipeline.entry import worker as tasks
+
+    saved = tasks._settings
+    keyed = settings.model_copy(deep=True)
+    keyed.redis.message_key = uuid.uuid4().hex
+    tasks.configure(keyed)
+    try:
+        yield tasks
+    finally:
+        if saved is not None:
+            tasks.configure(saved)
 
 
 @pytest.fixture(scope="module")

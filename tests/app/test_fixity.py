@@ -9,13 +9,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from pipeline.core.settings import Settings
-from tests.app.conftest import Home, build_home
+from tests.app.conftest import Home, build_home, keyed_worker
 
 
 @pytest.fixture(scope="module")
@@ -135,13 +134,8 @@ def test_the_beat_message_is_accepted_by_the_worker_task(home: Home, ingested: d
     """Beat signs its message when it sends it; the worker's task opens it and runs the audit as the system. A
     message signed with another key is refused (and audited)."""
     from pipeline.app.messages import MessageRefused, sign_message
-    from pipeline.entry import worker as tasks
 
-    saved = tasks._settings
-    settings = home.settings.model_copy(deep=True)
-    settings.redis.message_key = uuid.uuid4().hex
-    tasks.configure(settings)
-    try:
+    with keyed_worker(home.settings) as tasks:
         entry = tasks.app.conf.beat_schedule["fixity-audit"]
         assert entry["task"] == tasks.FIXITY and entry["schedule"] == 24 * 3600.0
         message = [lazy() for lazy in entry["args"]]
@@ -150,9 +144,6 @@ def test_the_beat_message_is_accepted_by_the_worker_task(home: Home, ingested: d
         forged = sign_message("a-guessed-key", tasks.FIXITY, {})
         with pytest.raises(MessageRefused):
             tasks.fixity_audit_task.apply(args=[forged]).get(disable_sync_subtasks=False)
-    finally:
-        if saved is not None:
-            tasks.configure(saved)
     with home.context() as ctx:
         runs = [e for e in ctx.catalog.query_audit() if e["action"] == "fixity.run"]
         refused = [e for e in ctx.catalog.query_audit() if e["action"] == "message.refused"]

@@ -19,7 +19,7 @@ from pipeline.app.context import Context
 from pipeline.archive import replica
 from pipeline.core.actor import AccessDenied, Actor
 from pipeline.core.settings import Settings, load_settings, update_config
-from tests.app.conftest import HEADER, Home, build_home
+from tests.app.conftest import HEADER, Home, build_home, keyed_worker
 from tests.conftest import running_s3
 
 pytestmark = pytest.mark.slow
@@ -31,6 +31,15 @@ def replica_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
     """A second S3 server: its own home, ports and keys."""
     with running_s3(tmp_path_factory.mktemp("replica-s3-home")) as settings:
         yield settings
+
+
+def _one_document(folder: Path, name: str, text: str, row: str) -> Path:
+    """A batch folder of one born-digital PDF (titled as its manifest row says) and its manifest row."""
+    from pipeline.devtools.samples.pdfs import make_born_digital_pdf
+
+    make_born_digital_pdf([text], folder / name, title=row.split(",")[2])
+    (folder / "manifest.csv").write_text(f"{HEADER}{name},{row}\n", encoding="utf-8")
+    return folder
 
 
 def _with_replica(made: Home, replica_server: Settings) -> Home:
@@ -252,15 +261,10 @@ def test_a_replica_outage_never_fails_an_ingest_and_sync_catches_up(
         home: Home, replica_server: Settings, ingested: dict[str, str], tmp_path: Path) -> None:
     from pipeline.app.batches import ingest_batch
     from pipeline.app.users import resolve_actor
-    from pipeline.devtools.samples.pdfs import make_born_digital_pdf
     from pipeline.devtools.services.s3local import start_s3, stop_s3
 
-    folder = tmp_path / "lo-mat-dien"
-    make_born_digital_pdf(["THÔNG BÁO lưu trữ khi kho dự phòng mất điện."], folder / "thong-bao.pdf",
-                          title="Thông báo mất điện")
-    (folder / "manifest.csv").write_text(
-        HEADER + "thong-bao.pdf,07/TB-VP,Thông báo,Thông báo mất điện,Văn phòng,2026-11-03,,Văn phòng,public,\n",
-        encoding="utf-8")
+    folder = _one_document(tmp_path / "lo-mat-dien", "thong-bao.pdf", "THÔNG BÁO lưu trữ khi kho dự phòng mất điện.",
+                           "07/TB-VP,Thông báo,Thông báo mất điện,Văn phòng,2026-11-03,,Văn phòng,public,")
     stop_s3(replica_server)
     try:
         with home.context() as ctx:
@@ -289,13 +293,8 @@ def test_the_beat_message_runs_the_sync_as_the_system(home: Home, ingested: dict
     """Beat signs its message when it sends it; the worker's task opens it and syncs as the system."""
     from pipeline.app.messages import MessageRefused, sign_message
     from pipeline.entry import replica_task
-    from pipeline.entry import worker as tasks
 
-    saved = tasks._settings
-    settings = home.settings.model_copy(deep=True)
-    settings.redis.message_key = uuid.uuid4().hex
-    tasks.configure(settings)
-    try:
+    with keyed_worker(home.settings) as tasks:
         entry = tasks.app.conf.beat_schedule["replica-sync"]
         assert entry["task"] == replica_task.REPLICA_SYNC and entry["schedule"] == 3600.0
         assert tasks.app.conf.task_routes[replica_task.REPLICA_SYNC] == {"queue": "renew"}
@@ -305,9 +304,6 @@ def test_the_beat_message_runs_the_sync_as_the_system(home: Home, ingested: dict
         with pytest.raises(MessageRefused):
             replica_task.replica_sync_task.apply(
                 args=[sign_message("a-guessed-key", replica_task.REPLICA_SYNC, {})]).get(disable_sync_subtasks=False)
-    finally:
-        if saved is not None:
-            tasks.configure(saved)
     assert _events(home, "replica.sync")[-1]["actor"] == "system"
 
 
@@ -318,15 +314,10 @@ def test_a_document_destroyed_on_the_primary_is_destroyed_on_the_replica(
     from pipeline.app import disposal, replica_runs
     from pipeline.app.batches import ingest_batch
     from pipeline.app.users import resolve_actor
-    from pipeline.devtools.samples.pdfs import make_born_digital_pdf
     from tests.app.conftest import unlocked_home
 
-    folder = tmp_path / "lo-huy"
-    make_born_digital_pdf(["Giấy mời số 11/GM-VP: mời họp giao ban quý một."], folder / "moi-hop.pdf",
-                          title="Mời họp giao ban")
-    (folder / "manifest.csv").write_text(
-        HEADER + "moi-hop.pdf,11/GM-VP,Giấy mời,Mời họp giao ban,Văn phòng,2010-01-05,,Văn phòng,public,\n",
-        encoding="utf-8")
+    folder = _one_document(tmp_path / "lo-huy", "moi-hop.pdf", "Giấy mời số 11/GM-VP: mời họp giao ban quý một.",
+                           "11/GM-VP,Giấy mời,Mời họp giao ban,Văn phòng,2010-01-05,,Văn phòng,public,")
     with unlocked_home(s3_server, tmp_path / "home", "destroyed") as made:
         made = _with_replica(made, replica_server)
         with made.context() as ctx:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.app.batches import NullObserver
 from pipeline.entry.cli.common import EXIT_PARTIAL, CliError, err, out, print_json, session, settings
 
 
@@ -45,17 +46,8 @@ class RichObserver:
         self.progress.update(self.overall, stage=f"[yellow]{escape(message)}[/]" if message else "")
 
 
-class NoticeLines:
+class NoticeLines(NullObserver):
     """With --json: no progress, but an outage being waited out is still said, one line each on stderr."""
-
-    def planned(self, plan: Any) -> None:
-        pass
-
-    def stage(self, source: str, stage: str) -> None:
-        pass
-
-    def done(self, outcome: Any) -> None:
-        pass
 
     def notice(self, message: str) -> None:
         sys.stderr.write(f"archive: {message or 'service back, going on'}\n")
