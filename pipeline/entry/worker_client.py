@@ -64,10 +64,11 @@ def collect(result: AsyncResult, source: str) -> DocumentOutcome:
 
 
 def require_worker(timeout_s: float = 5.0) -> None:
+    """Raise RuntimeError when no worker answers a ping. After a Redis restart the first ping on a pooled
+    connection raises a connection error and the next one reconnects: callers retry through
+    :class:`~pipeline.app.outages.Patience`. (Never ``app.pool.force_close_all()``: it closes the pool for
+    good, and every later call fails with "Acquire on closed pool".)"""
     replies = app.control.ping(timeout=timeout_s, limit=1)  # limit: answer at the first reply, not after 5 s
-    if not replies:  # pooled connections from before a Redis restart hear no reply: once more on fresh ones
-        app.pool.force_close_all()
-        replies = app.control.ping(timeout=timeout_s, limit=1)
     if not replies:
         raise RuntimeError("no Celery worker answers on the broker "
                            f"{current_settings().redis.display_url}: start one with `archive worker` "

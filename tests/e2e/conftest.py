@@ -40,19 +40,24 @@ class Instance:
 
 
 def _wait_for_worker(instance: Instance, worker: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
-    from pipeline.entry import worker as tasks
+    """Wait through the product's own check (:func:`~pipeline.entry.worker_client.require_worker` behind
+    :class:`~pipeline.app.outages.Patience`): after a Redis restart (tests/e2e/test_faults.py) this process's
+    pooled connections must recover as a long-running API process's do."""
+    from pipeline.app.outages import Patience
+    from pipeline.entry import worker_client
 
-    tasks.configure(instance.settings)
+    worker_client.configure(instance.settings)
+    patience = Patience(instance.settings, lambda _message: None)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise RuntimeError(f"worker exited {worker.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if tasks.app.control.ping(timeout=1.0):
-                return
-        except Exception:  # a pooled connection to a Redis restarted since (tests/e2e/test_faults.py): drop it
-            tasks.app.pool.force_close_all()
-            time.sleep(0.5)
+            patience.call(lambda: worker_client.require_worker(timeout_s=1.0))
+            return
+        except RuntimeError as exc:  # no worker answers yet; anything else is a failure of the test
+            if "no Celery worker answers" not in str(exc):
+                raise
     raise RuntimeError(f"worker did not answer within {timeout_s}s:\n{log.read_text()[-3000:]}")
 
 
@@ -61,7 +66,7 @@ def running_worker(instance: Instance, concurrency: int) -> Iterator[subprocess.
     """A Celery worker process of ``instance`` (log in its home), answering pings before this yields; stopped
     (SIGTERM, then SIGKILL after 30 s) with its whole process group afterwards."""
     log = instance.home / "worker.log"
-    with log.open("wb") as log_fh:
+    with log.open("ab") as log_fh:  # appended: a later worker keeps an earlier one's log for diagnosis
         worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", str(concurrency), "--loglevel", "info"],
                                   env=instance.env, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True)
     try:

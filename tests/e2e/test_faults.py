@@ -1,6 +1,6 @@
-"""Fault injection on the real deployment's parts: a batch of 60 born-digital documents through `archive ingest`
+"""Fault injection on the real deployment's parts: a batch of 40 born-digital documents through `archive ingest`
 on a real Celery worker, Redis and the S3 server, while the worker is killed with SIGKILL (and a new one started),
-the S3 server is stopped for 30 s and started again, and Redis is stopped and started again. At the end every
+the S3 server is stopped for 15 s and started again, and Redis is stopped for 10 s and started again. At the end every
 document is archived exactly once — metadata.json objects (one version each), catalog rows, index entries and
 ingest seals in the audit trail — with nothing half-written, and the CLI said what it was waiting for.
 
@@ -28,7 +28,7 @@ from pipeline.core.vocabulary import DocState
 from tests.e2e.conftest import ARCHIVE, Instance, local_instance, running_worker
 
 pytestmark = pytest.mark.slow
-DOCS = 60
+DOCS = 40  # 60 in the issue's measurement; 40 keep every fault mid-batch at a third less test time
 
 
 def _patient(settings: Settings) -> None:
@@ -123,16 +123,20 @@ def test_sigkill_s3_and_redis_outages_mid_batch(faulty: Instance, tmp_path: Path
             _wait_until("8 documents archived", lambda: archived() >= 8, ingest)
             os.killpg(first.pid, signal.SIGKILL)  # mid-document: its message stays unacknowledged in Redis
             first.wait(timeout=30)
-        with running_worker(faulty, concurrency=1):
-            _wait_until("18 documents archived", lambda: archived() >= 18, ingest)
+        with running_worker(faulty, concurrency=1) as second:
+            _wait_until("16 documents archived", lambda: archived() >= 16, ingest)
             stop_s3(faulty.settings)
-            time.sleep(30)
+            time.sleep(15)
             start_s3(faulty.settings)
-            _wait_until("30 documents archived", lambda: archived() >= 30, ingest)
+            _wait_until("26 documents archived", lambda: archived() >= 26, ingest)
             stop_redis(faulty.settings)
-            time.sleep(20)
+            time.sleep(10)
             start_redis(faulty.settings)
-            ingest.wait(timeout=900)
+            deadline = time.monotonic() + 900
+            while ingest.poll() is None and time.monotonic() < deadline:  # celery 5.7.0's worker died here
+                assert second.poll() is None, f"the worker exited ({second.returncode}) after the Redis restart"
+                time.sleep(1)
+            ingest.wait(timeout=1)
             said = err.read_text()
             worker_log = (faulty.home / "worker.log").read_text(errors="replace")
     finally:
