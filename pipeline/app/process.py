@@ -32,7 +32,7 @@ from pipeline.archive.retention import policy_for
 from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source
 from pipeline.core.settings import Settings
 from pipeline.core.vocabulary import DocState
-from pipeline.ocr.convert import OUTPUT_NAME as OCR_OUTPUT_NAME
+from pipeline.ocr.types import OUTPUT_NAME as OCR_OUTPUT_NAME
 from pipeline.scan import IntakeItem, IntakeProblem
 
 ProgressCallback = Callable[[str], None]

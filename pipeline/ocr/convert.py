@@ -20,7 +20,8 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-from pipeline.ocr.features import inspect_features
+from pipeline.core.limits import MAX_PAGE_PIXELS
+from pipeline.ocr.features import PdfFeatures, inspect_features
 from pipeline.ocr.hocr import mean_word_confidence
 from pipeline.ocr.images import images_to_pdf
 from pipeline.ocr.languages import tesseract_languages
@@ -29,13 +30,11 @@ from pipeline.ocr.reasons import RenditionFailed, no_rendition
 from pipeline.ocr.runner import RunSpec, run_ocrmypdf
 from pipeline.ocr.text import page_texts
 from pipeline.ocr.textcheck import lost_words
-from pipeline.ocr.types import OcrError, OcrRequest, OcrResult, PageText
+from pipeline.ocr.types import OUTPUT_NAME, OcrError, OcrRequest, OcrResult, PageText
 from pipeline.ocr.validate import ACCEPTED_UNCHECKED, check_pdfa, claimed_pdfa
 from pipeline.ocr.versions import tool_versions
 from pipeline.tools import ghostscript
 from pipeline.tools.run import ToolError
-
-OUTPUT_NAME = "pdfa.pdf"
 
 
 def _check_request(request: OcrRequest) -> None:
@@ -93,11 +92,15 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
         # Dynamic XFA: the pages hold only a "please wait" placeholder; the form lives in the XFA stream.
         raise RenditionFailed(no_rendition(features, ["dynamic XFA form: the content exists only in XFA"]))
     details: list[str] = []
-    try:
-        return _checked(_attempt(request, prepared, workdir, scratch), original_texts)
-    except OcrError as exc:
-        _retry_later(exc)
-        details.append(f"OCRmyPDF/pikepdf: {exc}")
+    oversize = _oversize(features)
+    if oversize:  # OCRmyPDF rasterises such a page whole, then fails: Ghostscript alone, without OCR
+        details.append(oversize)
+    else:
+        try:
+            return _checked(_attempt(request, prepared, workdir, scratch), original_texts)
+        except OcrError as exc:
+            _retry_later(exc)
+            details.append(f"OCRmyPDF/pikepdf: {exc}")
     rewritten, again = scratch / "gs.pdf", None
     try:
         ghostscript.pdfa_rewrite(prepared.path, rewritten, scratch, part=request.pdfa_part,
@@ -107,13 +110,15 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
         again.fixes[:0] = [*prepared.fixes, f"rewritten by Ghostscript {ghostscript.version()} "
                                             "(fonts embedded from URW base-35, colour converted to sRGB)"]
         again.attachments = prepared.attachments
-        if request.needs_ocr and len(again.pages_with_text) < again.page_count:
+        if request.needs_ocr and len(again.pages_with_text) < again.page_count and not oversize:
             return _checked(_attempt(request, again, workdir, scratch), original_texts)
-        return _checked(_direct(again, workdir, request.pdfa_part), original_texts)
+        result = _checked(_direct(again, workdir, request.pdfa_part), original_texts)
+        result.fixes += [oversize] if oversize else []
+        return result
     except (OcrError, ToolError) as exc:
         _retry_later(exc)
         details.append(f"Ghostscript: {exc}")
-    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count:
+    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count and not oversize:
         for base in (prepared, again):  # without OCR: as received, then Ghostscript's (colour converted)
             if base is None:
                 continue
@@ -124,6 +129,17 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
             except OcrError as exc:
                 details.append(f"without OCR: {exc}")
     raise RenditionFailed(no_rendition(features, details))
+
+
+def _oversize(features: PdfFeatures) -> str:
+    """Why no OCR is tried, for an image over the pixels a page may have (:data:`MAX_PAGE_PIXELS`), else "".
+    Measured on OCRmyPDF's hugemono.pdf (35 000 × 35 000 px): three OCRmyPDF rungs spent 198 s failing (the
+    last on its own pixel limit); Ghostscript alone makes the PDF/A in under a second."""
+    width, height = features.largest_image
+    if width * height <= MAX_PAGE_PIXELS:
+        return ""
+    return (f"image too large to OCR: {width} × {height} px, more than {MAX_PAGE_PIXELS // 1_000_000} million "
+            "pixels; kept without a text layer")
 
 
 # Failures of this machine, not of the document: quarantined for a retry, never archived as "no rendition".

@@ -33,6 +33,7 @@ class PdfFeatures:
     cmyk: bool = False
     extreme_pages: list[int] = field(default_factory=list)  # 1-based pages outside 3..14400 units
     user_unit: bool = False  # a page scales its units (/UserUnit ≠ 1): big plans and posters
+    largest_image: tuple[int, int] = (0, 0)  # width, height in pixels of the image with the most pixels
 
     def labels(self) -> list[str]:
         """Short English keys of what was found, in a fixed order (for records and reasons)."""
@@ -55,19 +56,22 @@ def _annotation_files(pdf: pikepdf.Pdf) -> list[str]:
     return names
 
 
-def _colour_spaces(pdf: pikepdf.Pdf) -> bool:
-    """True when an image or the page content uses DeviceCMYK (or an ICC profile with 4 components)."""
+def _images(pdf: pikepdf.Pdf, found: PdfFeatures) -> None:
+    """Whether an image uses DeviceCMYK (or an ICC profile with 4 components), and the largest image's size."""
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") != "/Image":
             continue
+        with contextlib.suppress(TypeError, ValueError):
+            size = (int(obj.get("/Width", 0)), int(obj.get("/Height", 0)))
+            if size[0] * size[1] > found.largest_image[0] * found.largest_image[1]:
+                found.largest_image = size
         space = obj.get("/ColorSpace")
         if space == "/DeviceCMYK":
-            return True
+            found.cmyk = True
         if isinstance(space, pikepdf.Array) and len(space) > 1 and space[0] == "/ICCBased":
             profile = space[1]
             if isinstance(profile, pikepdf.Stream) and int(profile.get("/N", 0)) == 4:
-                return True
-    return False
+                found.cmyk = True
 
 
 def _extreme_pages(pdf: pikepdf.Pdf) -> list[int]:
@@ -108,7 +112,7 @@ def inspect_features(path: Path) -> PdfFeatures:
             with contextlib.suppress(pikepdf.PdfError, ValueError, TypeError, KeyError):  # a broken tree: none
                 found.attachments = list(pdf.attachments)  # the /EmbeddedFiles name tree, read by pikepdf
             found.javascript = _javascript(pdf)
-            found.cmyk = _colour_spaces(pdf)
+            _images(pdf, found)
             found.extreme_pages = _extreme_pages(pdf)
             found.user_unit = any(float(p.obj.get("/UserUnit", 1)) != 1 for p in pdf.pages)
             found.attachments += _annotation_files(pdf)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+OUTPUT_NAME = "pdfa.pdf"  # the rendition make_pdfa writes in its work folder
+
 
 class OcrError(Exception):
     """The document cannot be made into a PDF/A. The message is one human-readable line (quarantine reason)."""

@@ -124,3 +124,14 @@ def test_hostile_attachments_stay_in_the_original_only(tmp_path: Path, monkeypat
     assert [(p.name, p.read_bytes()) for p in written] == [("passwd", b"1,2\n")] and skipped == 1
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["att", "passwd"]
     assert len(pdf.attachments) == 0
+
+
+def test_an_image_too_large_to_ocr_goes_straight_to_ghostscript_without_ocr(tmp_path: Path) -> None:
+    """OCRmyPDF's hugemono.pdf (35 000 × 35 000 px, 1-bit): every OCRmyPDF rung failed after rasterising it
+    whole (198 s, then "no rendition"); Ghostscript alone makes the PDF/A, with no text layer and a note."""
+    source = Path(__file__).parents[1] / "corpus" / "realworld" / "hugemono.pdf"
+    assert inspect_features(source).largest_image == (35_000, 35_000)
+    result = make_pdfa(OcrRequest(inputs=[source], kind="pdf", needs_ocr=True), tmp_path / "w")
+    assert check_pdfa(result.pdf_path) == []
+    assert not result.ocr_applied and result.pdfa.startswith("2")
+    assert any("image too large to OCR: 35000 × 35000 px" in fix for fix in result.fixes), result.fixes
