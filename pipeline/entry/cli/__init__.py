@@ -28,6 +28,7 @@ from pipeline.entry.cli import (
     replicas,
     report,
     retention,
+    separator,
     serve,
     signing,
     stats,
@@ -79,6 +80,7 @@ app.add_typer(fixity.fixity_app, name="fixity")
 app.add_typer(replicas.replicas_app, name="replicas")
 app.add_typer(quarantine.quarantine_app, name="quarantine")
 app.command("metrics")(metrics_command)
+app.command("separator")(separator.separator)
 
 
 def _load_plugins() -> None:
