@@ -10,7 +10,8 @@ set +e
 # Two processes (the machines have 2 cores; much of the suite waits on services and subprocesses), each taking
 # whole test files, so a module's fixtures (homes, servers, ingested batches) are built once; files in collection
 # order (tests/conftest.py puts the slow end-to-end files first), not xdist's largest-file-first.
-.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder "$@"
+# The 25 slowest steps are listed at the end: the suite must stay well under 30 minutes on 2 cores.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder --durations=25 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then echo "test.sh: pytest collected no tests" >&2; exit 1; fi
