@@ -151,6 +151,7 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
         rotate_pages=settings.ocr.rotate_pages,
         pdfa_part=settings.ocr.pdfa_part,
         timeout_s=settings.ocr.timeout_s,
+        jobs=settings.ocr.jobs,
     )
     try:
         result = ocr.make_pdfa(request, workdir)

@@ -100,7 +100,7 @@ class OcrSettings(BaseModel):
     rotate_pages: bool = True
     pdfa_part: str = "2"  # PDF/A-2b
     timeout_s: int = 600
-    jobs: int = 1  # Tesseract jobs inside one OCR process; workers give parallelism.
+    jobs: int = Field(default=1, ge=1, le=64)  # pages OCR'd at once in a document (OCRmyPDF --jobs)
     # Address space of each external program a document runs (Ghostscript, qpdf, pdftoppm; RLIMIT_AS): measured
     # 25-75 MB on a 35-megapixel page, so only a runaway on a hostile file meets it. 0: no limit.
     tool_max_memory_mb: int = Field(default=2048, ge=0)

@@ -197,6 +197,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
         pdfa_part=request.pdfa_part,
         has_text=bool(prepared.pages_with_text),
         timeout_s=request.timeout_s,
+        jobs=request.jobs,
     )
     tmp = scratch / "tmp"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -69,6 +69,7 @@ class RunSpec:
     # Text only (a signed original is never re-written): a plain PDF output that is thrown away, read for
     # its text; OCRmyPDF needs leave to "invalidate" the signature of the copy it writes.
     text_only: bool = False
+    jobs: int = 1
 
 
 def build_args(spec: RunSpec) -> list[str]:
@@ -81,7 +82,7 @@ def build_args(spec: RunSpec) -> list[str]:
         "--pdfa-backend",
         "internal" if spec.has_text else "auto",
         "--jobs",
-        "1",
+        str(max(1, spec.jobs)),
         "--keep-temporary-files",
         "--optimize",
         "1",  # lossless only: keep the scan's resolution

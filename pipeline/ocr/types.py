@@ -26,6 +26,7 @@ class OcrRequest:
     rotate_pages: bool = True
     pdfa_part: str = "2"  # PDF/A-2b
     timeout_s: int = 600
+    jobs: int = 1  # pages OCR'd at once inside one document (OCRmyPDF --jobs)
 
 
 @dataclass
