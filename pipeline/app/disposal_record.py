@@ -21,19 +21,20 @@ from pipeline.app.errors import AppError
 from pipeline.core.actor import Actor
 from pipeline.core.dates import VIETNAM
 from pipeline.core.disposal import DISPOSAL_RECORD_TYPE, Proposal, ProposalItem
+from pipeline.core.fonts import VIETNAMESE_FONTS
 from pipeline.core.text import nfc
 from pipeline.core.vocabulary import Classification, Role
-from pipeline.sign.stamp import FONT_CANDIDATES
 
 HEADINGS = ("STT", "Số, ký hiệu", "Ngày văn bản", "Trích yếu nội dung", "Nhóm, thời hạn bảo quản",
             "Hồ sơ", "Số trang", "Mã tài liệu / SHA-256 bản lưu trữ")
 WIDTHS = (8, 25, 17, 54, 30, 20, 10, 113)  # mm, A4 landscape (277 mm between the margins)
 
 
-def _font() -> Path:
-    for candidate in FONT_CANDIDATES:  # the signature stamp's Vietnamese-capable fonts
-        if Path(candidate).is_file():
-            return Path(candidate)
+def _fonts() -> tuple[Path, Path]:
+    """(regular, bold) of the first Vietnamese-capable font installed; its regular face when it has no bold."""
+    for regular, bold in VIETNAMESE_FONTS:
+        if Path(regular).is_file():
+            return Path(regular), Path(bold) if Path(bold).is_file() else Path(regular)
     raise AppError("no Vietnamese-capable TrueType font for the disposal record (install fonts-dejavu-core)")
 
 
@@ -54,10 +55,9 @@ def render(ctx: Context, proposal: Proposal, items: list[ProposalItem], executed
     pdf.set_title(nfc(f"Danh mục tài liệu hết giá trị đã hủy — {proposal.id}"))
     pdf.set_creator("archive (disposal record)")
     pdf.set_creation_date(executed_at)
-    font = _font()
-    bold = font.with_name(font.name.replace("-Regular", "-Bold").replace("Sans.ttf", "Sans-Bold.ttf"))
+    font, bold = _fonts()
     pdf.add_font("VN", fname=str(font))
-    pdf.add_font("VN", style="B", fname=str(bold if bold.is_file() else font))
+    pdf.add_font("VN", style="B", fname=str(bold))
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
     pdf.set_font("VN", size=10)

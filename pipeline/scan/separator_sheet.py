@@ -20,19 +20,12 @@ import numpy as np
 import zxingcpp
 from fpdf import FPDF
 
+from pipeline.core.fonts import VIETNAMESE_FONTS
 from pipeline.core.text import nfc
 from pipeline.scan.separator import SeparatorMeta, encode_payload
 
 log = logging.getLogger(__name__)
 
-# The signature stamp's candidates (pipeline.sign.stamp.FONT_CANDIDATES; a stage cannot import another stage),
-# each with its bold face.
-FONT_CANDIDATES = (
-    ("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-)
 HEADING = "TỜ PHÂN CÁCH — SEPARATOR"
 HINT = ("Đặt tờ này ngay trước trang đầu của văn bản. Máy quét tách văn bản tại đây; tờ này không được lưu trữ. / "
         "Put this sheet before the first page of the document; it is removed from the archived document.")
@@ -88,7 +81,7 @@ def _coverage(path: str) -> frozenset[int]:
         return frozenset((font.getBestCmap() or {}).keys())
 
 
-def pick_fonts(text: str, candidates: Sequence[tuple[str, str]] = FONT_CANDIDATES) -> tuple[str, str]:
+def pick_fonts(text: str, candidates: Sequence[tuple[str, str]] = VIETNAMESE_FONTS) -> tuple[str, str]:
     """(regular, bold) of the first candidate that has a glyph for every character of ``text``; else the one
     missing the fewest (logged: those characters print as blanks)."""
     found = [(r, b if Path(b).is_file() else r) for r, b in candidates if Path(r).is_file()]

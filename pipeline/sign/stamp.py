@@ -23,15 +23,13 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields
 from pyhanko.stamp import TextStampStyle
 
+from pipeline.core.fonts import REGULAR_FONTS
+
 from .model import SigningError, SignPolicy, StampNotPlaced
 
 MIN_STAMP = 24.0  # pt: below this height or width the stamp's text cannot be laid out
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-)
+FONT_CANDIDATES = REGULAR_FONTS  # pipeline.core.fonts: shared with the other drawn documents
 SEAL_RED = (200, 16, 30, 255)
 
 

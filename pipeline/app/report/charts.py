@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from pipeline.app.errors import AppError
 from pipeline.app.report.data import ORIGINS, Report, born_share, hours, month_label, pct
-from pipeline.sign.stamp import FONT_CANDIDATES
+from pipeline.core.fonts import REGULAR_FONTS
 
 matplotlib.use("Agg")  # no GUI: figures are drawn off-screen (importing matplotlib.figure chooses no backend)
 
@@ -51,7 +51,7 @@ def font_path() -> Path:
     Sans has no ≥; DejaVu Sans has), else the first one found."""
     from fontTools.ttLib import TTFont
 
-    found = [Path(c) for c in FONT_CANDIDATES if Path(c).is_file()]
+    found = [Path(c) for c in REGULAR_FONTS if Path(c).is_file()]
     if not found:
         raise AppError("no Vietnamese-capable TrueType font for the report (install fonts-dejavu-core)")
     for path in found:
