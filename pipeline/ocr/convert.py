@@ -93,6 +93,7 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
         raise RenditionFailed(no_rendition(features, ["dynamic XFA form: the content exists only in XFA"]))
     details: list[str] = []
     oversize = _oversize(features)
+    ocr_wanted = request.needs_ocr and not oversize
     if oversize:  # OCRmyPDF rasterises such a page whole, then fails: Ghostscript alone, without OCR
         details.append(oversize)
     else:
@@ -110,7 +111,7 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
         again.fixes[:0] = [*prepared.fixes, f"rewritten by Ghostscript {ghostscript.version()} "
                                             "(fonts embedded from URW base-35, colour converted to sRGB)"]
         again.attachments = prepared.attachments
-        if request.needs_ocr and len(again.pages_with_text) < again.page_count and not oversize:
+        if ocr_wanted and len(again.pages_with_text) < again.page_count:
             return _checked(_attempt(request, again, workdir, scratch), original_texts)
         result = _checked(_direct(again, workdir, request.pdfa_part), original_texts)
         result.fixes += [oversize] if oversize else []
@@ -118,7 +119,7 @@ def _pdf_rendition(request: OcrRequest, source: Path, workdir: Path, scratch: Pa
     except (OcrError, ToolError) as exc:
         _retry_later(exc)
         details.append(f"Ghostscript: {exc}")
-    if request.needs_ocr and len(prepared.pages_with_text) < prepared.page_count and not oversize:
+    if ocr_wanted and len(prepared.pages_with_text) < prepared.page_count:
         for base in (prepared, again):  # without OCR: as received, then Ghostscript's (colour converted)
             if base is None:
                 continue
