@@ -23,6 +23,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.core import secrets
+from pipeline.core.settings_scan import ScanSettings  # re-exported
 from pipeline.core.settings_sections import (  # re-exported: callers import them from here
     ApiSettings,
     AuditSettings,
@@ -52,6 +53,7 @@ class Settings(BaseModel):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
+    scan: ScanSettings = Field(default_factory=ScanSettings)
     sign: SignSettings = Field(default_factory=SignSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
