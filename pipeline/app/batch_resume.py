@@ -92,7 +92,7 @@ def resume_batch(ctx: Context, actor: Actor, batch_id: str, manifest: Path | Non
     root = Path(row.root)
     mode = executor_for(ctx, executor, root)
     schedule_for(ctx.settings)
-    plan = plan_batch(root, manifest)  # a folder gone fails here, one line, nothing written
+    plan = plan_batch(root, manifest, scan=ctx.settings.scan)  # a folder gone fails here, one line, nothing written
     ctx.store.ensure_bucket()
     plan.batch, plan.received_at = row.name, row.started_at  # the batch as first received
     plan.documents = [d for d in plan.documents if d.source_path in todo]

@@ -66,6 +66,8 @@ class IngestReport:
     documents: list[DocumentOutcome] = field(default_factory=list)
     manifest_errors: list[str] = field(default_factory=list)
     manifest: str = ""  # the manifest read (not a document, so no row)
+    separators: int = 0  # separator sheets found in the batch's scanned streams
+    blank_pages: int = 0  # blank pages dropped from scanned documents
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.documents if d.status == status)
@@ -97,6 +99,8 @@ class IngestReport:
             "documents": [d.to_dict() for d in self.documents],
             "manifest": self.manifest,
             "manifest_errors": self.manifest_errors,
+            "separators": self.separators,
+            "blank_pages": self.blank_pages,
         }
 
 
@@ -147,14 +151,16 @@ def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | N
     observer = observer or NullObserver()
     mode = executor_for(ctx, executor, batch_dir)
     schedule_for(ctx.settings)  # a bad retention schedule fails the ingest before any write, with its reason
-    plan = plan_batch(batch_dir, manifest)  # a missing batch or unreadable manifest fails before any write
+    # A missing batch or an unreadable manifest fails here, before any write.
+    plan = plan_batch(batch_dir, manifest, scan=ctx.settings.scan)
     ctx.store.ensure_bucket()
     batch_id = batch_id or new_batch_id(plan.received_at)
-    ctx.catalog.start_batch(batch_id, plan.batch, str(plan.root), actor.name)
+    planned = []
     for entry in [*plan.problems, *plan.documents]:
         meta = getattr(entry, "metadata", None)  # a problem (unreadable input) has no classification: unknown
-        ctx.catalog.plan_item(batch_id, entry.source_path, getattr(entry, "doc_id", ""),
-                              rank=meta.classification.rank if meta is not None else None)
+        planned.append((entry.source_path, getattr(entry, "doc_id", ""),
+                        meta.classification.rank if meta is not None else None))
+    ctx.catalog.start_batch(batch_id, plan.batch, str(plan.root), actor.name, planned)  # one transaction
     ctx.audit.record(actor.name, "batch.start", batch_id, "ok",
                      {"name": plan.batch, "documents": len(plan.documents), "problems": len(plan.problems),
                       "skipped": len(plan.skipped), "executor": mode})
@@ -172,7 +178,7 @@ def run_plan(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, mode: s
     journalled as such. The batch itself is finished by the caller."""
     observer.planned(plan)
     report = IngestReport(batch=plan.batch, batch_id=batch_id, manifest_errors=list(plan.manifest_errors),
-                          manifest=plan.manifest)
+                          manifest=plan.manifest, separators=plan.separators, blank_pages=plan.blank_pages)
     for skip in plan.skipped:  # not documents: left in the batch, journalled with their reason
         ctx.catalog.set_item_state(batch_id, skip.source_path, SKIPPED, reason=skip.reason)
         report.documents.append(DocumentOutcome(skip.source_path, SKIPPED, reason=skip.reason))

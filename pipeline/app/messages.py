@@ -28,23 +28,24 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from pipeline.app import workspace
+from pipeline.app import message_pages, workspace
 from pipeline.app.context import Context
 from pipeline.app.errors import AppError
+from pipeline.app.message_pages import MAX_PART, SelectionRefused
 from pipeline.app.users import NAME, OPERATOR, operator
 from pipeline.core.actor import SYSTEM, Actor
 from pipeline.core.record import DocumentMetadata, Origin, nfc
 from pipeline.core.vocabulary import Role
-from pipeline.scan.batch import IntakeItem, content_id
+from pipeline.scan.batch import TIFF_SUFFIXES, IntakeItem
 from pipeline.scan.images import IMAGE_SUFFIXES, inspect_images
 from pipeline.scan.manifest import parse_language
 from pipeline.scan.origin import UnreadableInput, inspect_pdf
@@ -61,6 +62,9 @@ REFUSED = "message.refused"
 DOC_ID = re.compile(r"^[0-9a-f]{64}$")
 BATCH_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 MAX_FILES = 10_000
+
+
+T = TypeVar("T")
 
 
 class MessageRefused(AppError):
@@ -262,12 +266,20 @@ def _stage_copy(given: Path, roots: list[Path], target: Path) -> None:
         os.close(fd)
 
 
+def _checked(check: Callable[..., T], *args: Any) -> T:
+    try:
+        return check(*args)
+    except SelectionRefused as exc:
+        raise MessageRefused(str(exc)) from None
+
+
 def _plain_item(data: Any, roots: list[Path]) -> tuple[str, list[Path], str, DocumentMetadata]:
     """Checks on the item that open no file: source path, file paths (resolved inside the intake roots,
     every one before any is opened), kind, id, metadata."""
     if not isinstance(data, dict):
         raise MessageRefused("item: missing or malformed")
     source = _relative(nfc(_text(data, "source_path", 1024)))
+    named, _ = _checked(message_pages.stream_part, data, source)
     files = data.get("files")
     if not isinstance(files, list) or not 0 < len(files) <= MAX_FILES or \
             not all(isinstance(f, str) and f.startswith("/") and "\0" not in f for f in files):
@@ -279,12 +291,15 @@ def _plain_item(data: Any, roots: list[Path]) -> tuple[str, list[Path], str, Doc
     kind = data.get("kind")
     if kind == "pdf":
         if len(paths) != 1 or paths[0].suffix.lower() != ".pdf" \
-                or not nfc(paths[0].as_posix()).endswith("/" + source):
+                or not nfc(paths[0].as_posix()).endswith("/" + named):
             raise MessageRefused("a pdf document is one .pdf file named by its source_path")
     elif kind == "images":
-        if not all(p.suffix.lower() in IMAGE_SUFFIXES and nfc(p.parent.as_posix()).endswith("/" + source)
-                   for p in paths):
-            raise MessageRefused("an images document is page images in the folder named by its source_path")
+        one_tiff = len(paths) == 1 and paths[0].suffix.lower() in TIFF_SUFFIXES \
+            and nfc(paths[0].as_posix()).endswith("/" + named)
+        if not one_tiff and not all(p.suffix.lower() in IMAGE_SUFFIXES
+                                    and nfc(p.parent.as_posix()).endswith("/" + named) for p in paths):
+            raise MessageRefused("an images document is page images in the folder named by its source_path, "
+                                 "or the TIFF file it names")
     else:
         raise MessageRefused(f"kind {_short(kind, 32)!r}: expected pdf or images")
     if not isinstance(data.get("doc_id"), str) or not DOC_ID.match(data["doc_id"]):
@@ -325,20 +340,26 @@ def admitted_document(ctx: Context, args: dict[str, Any]) -> Iterator[Admitted]:
             (staging / str(index)).mkdir()
             copies.append(staging / str(index) / path.name)
             _stage_copy(path, roots, copies[-1])
-        doc_id = content_id(copies)
-        if doc_id != data["doc_id"]:
-            raise MessageRefused(f"doc_id {data['doc_id']} does not match the content (its SHA-256 is {doc_id})")
         try:
             if kind == "pdf":
                 pdf = inspect_pdf(copies[0])
-                origin, pages, warnings = pdf.origin, pdf.page_count, []
+                origin, total, warnings = pdf.origin, pdf.page_count, []
             else:
                 images = inspect_images(copies)
-                origin, pages, warnings = Origin.SCANNED, images.page_count, images.warnings
+                origin, total, warnings = Origin.SCANNED, images.page_count, images.warnings
         except UnreadableInput as exc:
             raise MessageRefused(f"{source}: {exc}") from None
-        item = IntakeItem(source, copies, kind, origin, origin is not Origin.BORN_DIGITAL, pages, doc_id,
-                          metadata, has_manifest_row=bool(data.get("has_manifest_row")), warnings=warnings)
+        _, part = _checked(message_pages.stream_part, data, source)
+        pages, dropped, doc_id = _checked(message_pages.page_selection, data, total, part, copies)
+        if doc_id != data["doc_id"]:
+            raise MessageRefused(f"doc_id {data['doc_id']} does not match the content (its SHA-256 is {doc_id})")
+        separator_page = data.get("separator_page")
+        if separator_page is not None and (type(separator_page) is not int or not 0 < separator_page <= MAX_PART):
+            raise MessageRefused("separator_page: expected a page number")
+        item = IntakeItem(source, copies, kind, origin, origin is not Origin.BORN_DIGITAL,
+                          len(pages) if pages is not None else total, doc_id, metadata,
+                          has_manifest_row=bool(data.get("has_manifest_row")), warnings=warnings, pages=pages,
+                          dropped=dropped, part=part, separator_page=separator_page)
         yield Admitted(item, actor, batch_id, batch, received_at)
     finally:
         workspace.remove(staging)

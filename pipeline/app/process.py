@@ -25,12 +25,14 @@ from pipeline.app import representations, retention_rules, signed_original, work
 from pipeline.app.audit import AuditUnavailable
 from pipeline.app.errors import causes
 from pipeline.app.health import ServiceUnavailable
+from pipeline.app.selection import describe_selection, pages_of, scan_warnings, selection_detail
 from pipeline.app.signing import sign_policy, signer_config
 from pipeline.archive import ArchiveStore
 from pipeline.archive.client import S3Unreachable
 from pipeline.archive.retention import policy_for
-from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source
-from pipeline.core.settings import Settings
+from pipeline.core import syllables
+from pipeline.core.record import DocumentRecord, Event, PageInfo, SignatureFacts, Source, rescan_pages
+from pipeline.core.settings import ScanSettings, Settings
 from pipeline.core.vocabulary import DocState
 from pipeline.ocr.types import OUTPUT_NAME as OCR_OUTPUT_NAME
 from pipeline.scan import IntakeItem, IntakeProblem
@@ -58,6 +60,7 @@ class DocumentOutcome:
     # What the archivist should look at in a document that was archived all the same: a scan under 200 dpi, blank
     # pages (intake's warnings and the page check's).
     warnings: list[str] = field(default_factory=list)
+    rescan: list[str] = field(default_factory=list)  # pages to scan again, each with why ("page 3: …")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +130,10 @@ def item_to_dict(item: IntakeItem) -> dict[str, Any]:
         "metadata": item.metadata.model_dump(mode="json"),
         "has_manifest_row": item.has_manifest_row,
         "warnings": list(item.warnings),
+        "pages": item.pages,
+        "dropped": list(item.dropped),
+        "part": item.part,
+        "separator_page": item.separator_page,
     }
 
 
@@ -152,6 +159,7 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
         pdfa_part=settings.ocr.pdfa_part,
         timeout_s=settings.ocr.timeout_s,
         jobs=settings.ocr.jobs,
+        profile=settings.scan.profile,
     )
     try:
         result = ocr.make_pdfa(request, workdir)
@@ -209,8 +217,19 @@ def _run_sign(item: IntakeItem, settings: Settings, pdf: Path, workdir: Path
 
 
 def build_record(item: IntakeItem, batch: str, received_at: datetime, result: ocr.OcrResult,
-                 signature: SignatureFacts, events: list[Event]) -> DocumentRecord:
-    pages = [PageInfo(number=p.number, chars=len(p.text), confidence=p.confidence) for p in result.pages]
+                 signature: SignatureFacts, events: list[Event], settings: Settings | None = None) -> DocumentRecord:
+    """The record of a processed document. Each OCR'd page gets its quality signal (confidence, and the share of
+    Vietnamese syllables when the document is in Vietnamese) and, below the ``[scan]`` thresholds, why it should
+    be scanned again (``rescan``)."""
+    scan = settings.scan if settings is not None else ScanSettings()
+    language = item.metadata.language or (settings.ocr.language if settings is not None else "vie")
+    vietnamese = language.split("+")[0] in ("vie", "Vietnamese", "script/Vietnamese")  # vie first: in Vietnamese
+    pages: list[PageInfo] = []
+    for p in result.pages:
+        share = syllables.syllable_share(p.text) if p.confidence is not None and vietnamese else None
+        pages.append(PageInfo(number=p.number, chars=len(p.text), confidence=p.confidence, syllable_share=share,
+                              rescan=syllables.rescan_reason(p.confidence, share, scan.rescan_confidence,
+                                                             scan.rescan_syllable_share)))
     return DocumentRecord(
         id=item.doc_id,
         source=Source(batch=batch, path=item.source_path, files=[p.name for p in item.files],
@@ -248,12 +267,18 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
     # Its own folder (checked for room first: DiskFull is retried), where its tools' temporary files go too.
     workdir = workspace.create(settings, item.doc_id[:12])
     stage = "ocr"
+    whole = item
     try:
         _check_limits(item, settings)
+        item, originals = pages_of(item, workdir)
+        warned, refused = scan_warnings(whole, item, settings)
+        outcome.warnings += warned
+        if refused:
+            raise StageFailure("intake", refused)
         notify("ocr" if item.needs_ocr else "pdfa")
         intake_event = Event(stage="intake", started_at=received_at, finished_at=datetime.now(UTC),
                              detail={"origin": item.origin.value, "needs_ocr": item.needs_ocr,
-                                     "warnings": item.warnings})
+                                     "warnings": outcome.warnings, **selection_detail(whole)})
         found = signed_original.incoming_signatures(item.files[0], settings) if item.kind == "pdf" else None
         if found is not None and found.signed:  # never re-written: preserved as received
             stage = "preserve"
@@ -286,7 +311,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         stage = "store"
         notify("store")
         timer = StageTimer("store")
-        record = build_record(item, batch, received_at, result, facts, events)
+        record = build_record(item, batch, received_at, result, facts, events, settings)
+        outcome.rescan = [f"page {p.number}: {p.rescan}" for p in rescan_pages(record)]
         if sign_event is not None and sign_event.detail.get("resaved"):
             note.changes.append(representations.RESAVED_CHANGE)
         record.representation, record.representation_note = representation, note
@@ -294,10 +320,10 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
         retention_rules.assign(record, retention_rules.schedule_for(settings),
                                store.dossier_closed(record.metadata.dossier_code))
         record.incoming_signatures = incoming
-        record.events.append(timer.event())
+        describe_selection(record, whole)
         texts = [p.text for p in result.pages]
-        originals = [(p.name, p) for p in item.files]
-        stored = store.store_document(record, originals, final_pdf, texts, result.attachments)
+        stored = store.store_document(record, [(p.name, p) for p in originals], final_pdf, texts, result.attachments,
+                                      before_commit=lambda done: done.events.append(timer.event()))
         outcome.pages = stored.page_count
         return outcome, stored, texts
     except Exception as exc:
@@ -315,8 +341,8 @@ def process_document(item: IntakeItem, batch: str, received_at: datetime, settin
                           extra={"doc_id": item.doc_id, "batch": batch})
     finally:
         workspace.remove(workdir)
-    quarantine_item(store, batch, IntakeProblem(item.source_path, reason, list(item.files)),
-                    stage=stage, doc_id=item.doc_id)
+    quarantine_item(store, batch, IntakeProblem(whole.source_path, reason, list(whole.files)),
+                    stage=stage, doc_id=whole.doc_id)
     outcome.status, outcome.reason, outcome.stage = QUARANTINED, f"{stage}: {reason}", stage
     return outcome, None, []
 

@@ -197,7 +197,8 @@ def _run(ctx: Context, actor: Actor, entry: QuarantineEntry, folder: Path, given
          manifest: Path | None) -> RetryResult:
     from pipeline.app.indexing import index_record
 
-    plan = plan_batch(folder, batch_name=entry.batch)
+    # The input given is the one document to retry: never split again at separator sheets.
+    plan = plan_batch(folder, batch_name=entry.batch, scan=ctx.settings.scan.model_copy(update={"separators": False}))
     refused = [*plan.problems, *plan.skipped]
     item = plan.documents[0] if plan.documents and not refused else None
     problem = refused[0].reason if refused else "" if item is not None else "nothing to retry in the input given"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -100,11 +100,13 @@ class ArchiveStore:
         return self._exists(layout.metadata_key(doc_id))
 
     def store_document(self, record: DocumentRecord, originals: list[tuple[str, Path]], archive_pdf: Path,
-                       page_texts: list[str], attachments: list[Path] | None = None) -> DocumentRecord:
+                       page_texts: list[str], attachments: list[Path] | None = None,
+                       before_commit: Callable[[DocumentRecord], None] | None = None) -> DocumentRecord:
         """Upload originals, attachments (files the original embedded), page texts, archive.pdf, then
         metadata.json last. Idempotent: a committed
         document is never rewritten and its stored record is returned. A crash before the commit leaves
-        only uncommitted objects, which the next attempt overwrites (new versions)."""
+        only uncommitted objects, which the next attempt overwrites (new versions). ``before_commit`` may still
+        change the record once every file is uploaded (the store event's timer closes there)."""
         if self.has_document(record.id):
             return self.get_record(record.id)
         record = record.model_copy(deep=True)
@@ -116,6 +118,8 @@ class ArchiveStore:
             self._put_texts(record, page_texts)
             self._put_file(record, layout.ARCHIVE_PDF, archive_pdf, "application/pdf", pdf=True)
             record.archived_at = utcnow()
+            if before_commit is not None:
+                before_commit(record)
             return self._commit(record)
 
     def _put_file(self, record: DocumentRecord, role: str, path: Path,

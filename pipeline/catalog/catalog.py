@@ -195,9 +195,15 @@ class Catalog:
             return users.update(session, name, roles, clearance, disabled, password_hash)
 
     # ---- batch journal --------------------------------------------------------------------------
-    def start_batch(self, batch_id: str, name: str, root: str, actor_name: str) -> BatchRow:
+    def start_batch(self, batch_id: str, name: str, root: str, actor_name: str,
+                    items: Iterable[tuple[str, str | None, int | None]] = ()) -> BatchRow:
+        """A new batch with its planned items (source path, doc id, classification rank), in one transaction: a
+        process killed while journalling never leaves a batch that looks complete with items missing."""
         with self.writing() as session:
-            return journal.start(session, batch_id, name, root, actor_name)
+            row = journal.start(session, batch_id, name, root, actor_name)
+            for source_path, doc_id, rank in items:
+                journal.put_item(session, batch_id, source_path, DocState.PLANNED, doc_id=doc_id, rank=rank)
+            return row
 
     def plan_item(self, batch_id: str, source_path: str, doc_id: str | None,
                   state: DocState | str = DocState.PLANNED, rank: int | None = None) -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from pipeline.core.text import nfc
 from pipeline.core.vocabulary import Classification, Origin
 
-__all__ = ["Classification", "DocumentMetadata", "DocumentRecord", "Origin", "nfc", "utcnow"]
+__all__ = ["Classification", "DocumentMetadata", "DocumentRecord", "Origin", "nfc", "rescan_pages", "utcnow"]
 
 SCHEMA_VERSION = 1
 
@@ -66,6 +66,11 @@ class Source(BaseModel):
     path: str  # relative path of the file or folder inside the batch
     files: list[str]  # original file names, in page order
     received_at: datetime = Field(default_factory=utcnow)
+    # A document split from a scanned stream at separator sheets (path ``<input>#k``), or with blank pages dropped:
+    # the input's pages (1-based) it is made of, those dropped as blank, and the separator sheet's page before it.
+    pages: list[int] = Field(default_factory=list)  # empty: every page of the input
+    blank_pages: list[int] = Field(default_factory=list)
+    separator_page: int | None = None
 
 
 class PageInfo(BaseModel):
@@ -73,6 +78,11 @@ class PageInfo(BaseModel):
     text_key: str = ""
     chars: int = 0
     confidence: float | None = None  # mean OCR word confidence 0-100; None when not OCR'd
+    # Share (0-1) of the OCR'd words that are Vietnamese syllables (pipeline.core.syllables); None when not OCR'd,
+    # not in Vietnamese or too few words to judge.
+    syllable_share: float | None = None
+    # Why the page should be scanned again, one line "Vietnamese / English"; "" when its OCR looks fine.
+    rescan: str = ""
 
 
 class Artefact(BaseModel):
@@ -196,3 +206,8 @@ class DocumentRecord(BaseModel):
     @classmethod
     def from_json(cls, data: str | bytes) -> DocumentRecord:
         return cls.model_validate_json(data)
+
+
+def rescan_pages(record: DocumentRecord) -> list[PageInfo]:
+    """The pages of ``record`` listed for re-scan (their ``rescan`` says why), in page order."""
+    return [page for page in record.pages if page.rescan]

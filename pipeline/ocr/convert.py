@@ -12,6 +12,10 @@ Decisions (measured on this machine, see issue 3):
   the original as the archival copy.
 - The output type is pinned to PDF/A-<part>; the result is validated again here and anything that is not
   PDF/A-<part>B raises OcrError, so a plain PDF never passes silently.
+- Storage profile (:mod:`pipeline.ocr.profiles`): after OCRmyPDF has read the full-quality scan and before that
+  validation, the scanned pages' images are re-encoded in place (standard: JPEG / CCITT G4) and a note says so.
+  Scanned pages are every page of page images and, in a scanned or mixed PDF, the pages that had no text; the
+  direct Ghostscript rendition and the no-OCR fallback keep their images (those rungs are for troubled files).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pipeline.ocr.hocr import mean_word_confidence
 from pipeline.ocr.images import images_to_pdf
 from pipeline.ocr.languages import tesseract_languages
 from pipeline.ocr.pdfprep import PreparedPdf, prepare_pdf
+from pipeline.ocr.profiles import check_profile, store_page_images
 from pipeline.ocr.reasons import RenditionFailed, no_rendition
 from pipeline.ocr.runner import RunSpec, run_ocrmypdf
 from pipeline.ocr.text import page_texts
@@ -47,6 +52,7 @@ def _check_request(request: OcrRequest) -> None:
         raise ValueError(f"unsupported PDF/A part {request.pdfa_part!r}; use 1, 2 or 3")
     if request.timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
+    check_profile(request.profile)
 
 
 def make_pdfa(request: OcrRequest, workdir: Path) -> OcrResult:
@@ -205,6 +211,8 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
     outcome = run_ocrmypdf(spec, tmp)
     if not output.is_file():
         raise OcrError("OCRmyPDF reported success but wrote no output file")
+    scanned = pages_without_text if request.kind == "images" or request.needs_ocr else set()
+    stored = store_page_images(output, request.profile, scanned)
     texts = _validated(output, request.pdfa_part, prepared.page_count)
     pages = [
         PageText(
@@ -219,7 +227,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
         pages=pages,
         ocr_applied=ocr,
         pdfa=claimed_pdfa(output),
-        fixes=list(dict.fromkeys(prepared.fixes)),
+        fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, [stored.note()])])),
         tools=dict(tool_versions()),
         attachments=list(prepared.attachments),
     )

@@ -4,9 +4,9 @@ Bilevel, greyscale and RGB images go to img2pdf as they are (every frame of a mu
 converted frame by frame to an 8-bit PNG first, because a naive mode conversion silently destroys pages: Pillow's
 16-bit → RGB clips every sample above 255 to white (a 16-bit scan became a blank page), and only the current frame
 of a TIFF is converted (3 pages became 1). So: 16-bit, 32-bit and float samples are scaled from their own range
-(:func:`sample_range`), CMYK and other colour spaces converted to RGB, transparency flattened onto white. An EXIF
-orientation (a phone photo) is applied to the pixels, not written as /Rotate: the page is upright for OCR and for
-the visible stamp at its top right (which cannot be placed on a turned page).
+(:func:`pipeline.core.pixels.sample_range`), CMYK and other colour spaces converted to RGB, transparency
+flattened onto white. An EXIF orientation (a phone photo) is applied to the pixels, not written as /Rotate: the
+page is upright for OCR and for the visible stamp at its top right (which cannot be placed on a turned page).
 
 Images without a usable resolution get ``DEFAULT_DPI`` (the archival minimum), so OCRmyPDF and readers see
 the page at its physical size instead of img2pdf's 96 dpi guess. The rendition is then compared page by page
@@ -22,12 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import img2pdf
-import numpy as np
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.core.limits import MAX_PAGE_PIXELS, MULTI_PAGE_IMAGE_FORMATS
-from pipeline.ocr.pagecheck import sample_range
+from pipeline.core.pixels import DIRECT_MODES, to_eight_bit
 from pipeline.ocr.types import OcrError
 from pipeline.tools import qpdf
 from pipeline.tools.run import ToolError
@@ -35,13 +34,11 @@ from pipeline.tools.run import ToolError
 MERGE_TIMEOUT_S = 600.0  # qpdf merging page PDFs: seconds even for a thousand pages
 DEFAULT_DPI = 200
 _MIN_SANE_DPI = 50
-DIRECT_MODES = {"1", "L", "RGB"}  # what img2pdf embeds unchanged
 ORIENTATION = 0x0112
 # EXIF orientation → the transposition that shows the image upright (as PIL.ImageOps.exif_transpose does).
 _UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
             5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
             8: Image.Transpose.ROTATE_90}
-_BAND = 1024  # rows converted at a time: a 150-megapixel 16-bit page never exists twice in memory as floats
 
 
 def _too_large(path: Path, pixels: int | None, max_pixels: int) -> OcrError:
@@ -88,29 +85,6 @@ def _orientation(image: Image.Image) -> int:
         return int(image.getexif().get(ORIENTATION, 1) or 1)
     except (ValueError, TypeError, OSError, SyntaxError):
         return 1
-
-
-def to_eight_bit(image: Image.Image) -> tuple[Image.Image, str]:
-    """An ``L``, ``RGB`` or ``1`` image showing what ``image`` shows (samples scaled, never clipped), and what was
-    done ("" for nothing)."""
-    mode = image.mode
-    if mode in DIRECT_MODES and "transparency" not in image.info:
-        return image, ""
-    if mode.startswith("I;16") or mode in ("I", "F"):
-        _, high = image.getextrema()
-        scale = 255.0 / sample_range(mode, float(high))
-        out = np.empty((image.height, image.width), dtype=np.uint8)
-        for top in range(0, image.height, _BAND):
-            band = np.asarray(image.crop((0, top, image.width, min(image.height, top + _BAND))), dtype=np.float32)
-            out[top:top + band.shape[0]] = np.clip(band * scale + 0.5, 0, 255).astype(np.uint8)
-        bits = {1.0: "float", 255.0: "8-bit", 4095.0: "12-bit", 65535.0: "16-bit"}.get(255.0 / scale, "wide")
-        return Image.fromarray(out, "L"), f"{mode} image ({bits} values) converted to 8-bit L"
-    if mode in ("RGBA", "LA", "PA", "P", "RGBa", "La") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", image.size, "white")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat, f"flattened {mode} image onto white (8-bit RGB)"
-    return image.convert("RGB"), f"{mode} image converted to 8-bit RGB"  # CMYK, YCbCr, LAB, HSV …
 
 
 def _needs_conversion(image: Image.Image, frames: int) -> bool:

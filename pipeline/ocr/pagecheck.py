@@ -8,10 +8,7 @@ compared with its input page (the image frame read here with its own depth-aware
 page rendered the same way, from a qpdf-repaired copy if poppler cannot read the original). Cheap: a thumbnail is
 400 pixels on its longer side.
 
-Ink is the share of thumbnail pixels that differ from the page's background (the median of each colour channel)
-by more than :data:`DEVIATION` in some channel: paper grain and scanner noise average out in a thumbnail, text and
-lines do not, a white-on-black page counts like a black-on-white one, and colours of equal grey (red on green)
-still differ. (Measured on the real-world corpus: a greyscale measure saw a four-colour page as blank.)
+Ink is measured by :func:`pipeline.core.pixels.ink` (the same measure intake uses to drop blank pages).
 """
 
 from __future__ import annotations
@@ -27,12 +24,11 @@ import pikepdf
 from PIL import Image
 
 from pipeline.core.limits import MULTI_PAGE_IMAGE_FORMATS
+from pipeline.core.pixels import THUMB, frame_pixels, ink
 from pipeline.ocr.types import OcrError
 from pipeline.tools import pdftoppm
 from pipeline.tools.run import ToolError
 
-THUMB = 400  # pixels on the longer side
-DEVIATION = 0.2  # how far from the background (0..1) a thumbnail pixel must be to count as ink
 BLANK_INK = 0.001  # below this share of ink pixels a page is blank
 # A rendition page is "lost" only when its input page clearly has ink (twice the blank level) and the rendition
 # page has less than a quarter of it: borderline pages never quarantine a good document over rendering noise.
@@ -55,49 +51,6 @@ class PageCheck:
             return []
         listed = ", ".join(map(str, self.blank[:20])) + (" …" if len(self.blank) > 20 else "")
         return [f"{len(self.blank)} blank page(s) of {self.pages}: {listed}"]
-
-
-def ink(pixels: np.ndarray) -> float:
-    """Share of pixels of a thumbnail (height × width × channels, or height × width; values 0..1) that stand out
-    from its background."""
-    if pixels.size == 0:
-        return 0.0
-    layers = pixels.reshape(pixels.shape[0], pixels.shape[1], -1)
-    background = np.median(layers.reshape(-1, layers.shape[2]), axis=0)
-    outstanding = (np.abs(layers - background) > DEVIATION).any(axis=2)
-    return float(np.count_nonzero(outstanding)) / outstanding.size
-
-
-def _thumb_size(size: tuple[int, int]) -> tuple[int, int]:
-    scale = min(1.0, THUMB / max(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
-
-
-def sample_range(mode: str, top: float) -> float:
-    """The full scale of a frame's samples from its largest value: 1 for float samples in 0..1, else the smallest
-    of 8, 12 (scanners' 12-bit data in 16-bit files) or 16 bits that holds it."""
-    if mode == "F" and top <= 1.0:
-        return 1.0
-    return next((float(full) for full in (255, 4095, 65535) if top <= full), max(top, 1.0))
-
-
-def frame_pixels(frame: Image.Image) -> np.ndarray:
-    """A frame of any mode as a thumbnail, values 0..1 (grey or RGB), transparency on white, 16-bit and float
-    samples scaled from their own range (not clipped at 255 as a plain 8-bit conversion does)."""
-    mode = frame.mode
-    if mode == "1" or (mode == "P" and "transparency" not in frame.info):
-        frame = frame.convert("RGB" if mode == "P" else "L")
-    elif mode in ("RGBA", "LA", "PA", "P", "RGBa", "La") or "transparency" in frame.info:
-        rgba = frame.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        frame = Image.alpha_composite(white, rgba).convert("RGB")
-    small = frame.resize(_thumb_size(frame.size), Image.Resampling.BOX)
-    if mode.startswith("I;16") or mode in ("I", "F"):
-        values = np.asarray(small, dtype=np.float64)
-        return np.clip(values / sample_range(mode, float(values.max(initial=0.0))), 0.0, 1.0)
-    if small.mode not in ("L", "RGB"):
-        small = small.convert("RGB")  # CMYK, YCbCr, LAB …
-    return np.asarray(small, dtype=np.float64) / 255.0
 
 
 def _image_frames(paths: list[Path]) -> Iterator[Image.Image]:

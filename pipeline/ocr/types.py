@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 OUTPUT_NAME = "pdfa.pdf"  # the rendition make_pdfa writes in its work folder
+StorageProfile = Literal["archival", "standard", "compact"]  # how scanned page images are stored (ocr.profiles)
 
 
 class OcrError(Exception):
@@ -27,6 +28,9 @@ class OcrRequest:
     pdfa_part: str = "2"  # PDF/A-2b
     timeout_s: int = 600
     jobs: int = 1  # pages OCR'd at once inside one document (OCRmyPDF --jobs)
+    # Scanned pages' images re-encoded after OCR (pipeline.ocr.profiles); the app passes settings.scan.profile.
+    # "archival" here: the stage alone stores what it was given.
+    profile: StorageProfile = "archival"
 
 
 @dataclass

@@ -19,59 +19,26 @@ still race them; batch folders must be writable only by the scanner/operator.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from pipeline.core.record import DocumentMetadata, Origin, nfc
+from pipeline.core.settings_scan import ScanSettings
 from pipeline.scan.images import IMAGE_SUFFIXES, MAX_PAGE_PIXELS, inspect_images
+from pipeline.scan.items import Found, IntakeItem, IntakeProblem, IntakeSkip, content_id
 from pipeline.scan.junk import junk_reason
 from pipeline.scan.manifest import ManifestError, ManifestRows, read_manifest
 from pipeline.scan.origin import UnreadableInput, inspect_pdf
+from pipeline.scan.streams import look
 
 MANIFEST_NAME = "manifest.csv"
+TIFF_SUFFIXES = {".tif", ".tiff"}
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class IntakeItem:
-    """One document found in a batch, ready for OCR."""
-
-    source_path: str  # relative POSIX path in the batch (NFC)
-    files: list[Path]  # absolute paths, page order
-    kind: Literal["images", "pdf"]
-    origin: Origin
-    needs_ocr: bool
-    page_count: int
-    doc_id: str  # SHA-256 of the content: same content, same id (idempotent ingest)
-    metadata: DocumentMetadata
-    has_manifest_row: bool = False
-    warnings: list[str] = field(default_factory=list)
-    # When the records office received it (manifest ``received_at``: paper back-loaded later); None: the batch's.
-    received_at: datetime | None = None
-
-
-@dataclass
-class IntakeProblem:
-    """Input that cannot become a document (or a manifest row that cannot apply), with its reason."""
-
-    source_path: str
-    reason: str
-    files: list[Path] = field(default_factory=list)  # what to quarantine byte for byte (may be empty)
-
-
-@dataclass
-class IntakeSkip:
-    """A file or folder that is not a document and is left where it is (OS or office leftovers)."""
-
-    source_path: str
-    reason: str  # one line, Vietnamese / English
 
 
 @dataclass
@@ -84,28 +51,12 @@ class BatchPlan:
     manifest_errors: list[str] = field(default_factory=list)  # rows that name no document in the batch
     skipped: list[IntakeSkip] = field(default_factory=list)  # not documents, each with its reason
     manifest: str = ""  # the manifest read: its path in the batch, else as given ("" when there is none)
+    separators: int = 0  # separator sheets found in scanned streams (not part of any document)
+    blank_pages: int = 0  # blank pages dropped
 
 
 def natural_key(name: str) -> list[object]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def content_id(files: list[Path]) -> str:
-    """Id of a document: hash of its page contents in order (file names do not matter)."""
-    if len(files) == 1:
-        return sha256_file(files[0])
-    digest = hashlib.sha256(b"archive-doc-v1\n")
-    for path in files:
-        digest.update(sha256_file(path).encode() + b"\n")
-    return digest.hexdigest()
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -150,15 +101,13 @@ def _refusal(root: Path, path: Path) -> IntakeProblem | None:
                               "copy the file instead)")
 
 
-Found = IntakeItem | IntakeProblem | IntakeSkip
-
-
 def _image_document(root: Path, folder: Path, max_pixels: int) -> list[Found]:
     entries, skipped = _split_junk(root, sorted(folder.iterdir(), key=_order))
     return [*skipped, *_image_pages(root, folder, entries, max_pixels)]
 
 
 def _image_pages(root: Path, folder: Path, entries: list[Path], max_pixels: int) -> list[IntakeItem | IntakeProblem]:
+    """The document of a folder of page images (or of one TIFF file: ``folder`` is then the file itself)."""
     rel = _relative(root, folder)
     refused = [r for r in (_refusal(root, p) for p in entries) if r is not None]
     if refused:
@@ -207,7 +156,10 @@ def _entry(root: Path, entry: Path, max_pixels: int) -> list[Found]:
             return _image_document(root, entry, max_pixels)
         if entry.suffix.lower() == ".pdf":
             return [_pdf_document(root, entry)]
-        return [IntakeProblem(rel, "not a document: expected a PDF file or a folder of page images", [entry])]
+        if entry.suffix.lower() in TIFF_SUFFIXES:  # a scanner's page stream: one (multi-page) TIFF
+            return _image_pages(root, entry, [entry], max_pixels)
+        return [IntakeProblem(rel, "not a document: expected a PDF file, a TIFF file or a folder of page images",
+                              [entry])]
     except FileNotFoundError as exc:
         log.warning("%s vanished while the batch was read: %s", rel, exc)
         gone = Path(exc.filename).name if exc.filename else entry.name
@@ -232,10 +184,12 @@ def _batch_manifest(root: Path, manifest: Path | None) -> Path:
 
 
 def plan_batch(batch_dir: Path, manifest: Path | None = None, batch_name: str | None = None,
-               *, max_pixels: int = MAX_PAGE_PIXELS) -> BatchPlan:
+               *, max_pixels: int = MAX_PAGE_PIXELS, scan: ScanSettings | None = None) -> BatchPlan:
     """Find every document of a batch and attach manifest metadata. Raises ManifestError/FileNotFoundError
     only for problems with the batch as a whole; per-document problems land in ``plan.problems``.
-    ``max_pixels`` is the largest page image accepted (see ``pipeline.scan.images.MAX_PAGE_PIXELS``)."""
+    ``max_pixels`` is the largest page image accepted (see ``pipeline.scan.images.MAX_PAGE_PIXELS``); ``scan``
+    says whether scanned inputs are split at separator sheets and which pages are blank (pipeline.scan.streams)."""
+    scan = scan or ScanSettings()
     root = batch_dir.resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"batch folder not found: {batch_dir}")
@@ -250,7 +204,7 @@ def plan_batch(batch_dir: Path, manifest: Path | None = None, batch_name: str | 
     for entry in sorted(root.iterdir(), key=_order):
         if entry in manifest_abs or (not entry.is_symlink() and entry.resolve() in manifest_abs):
             continue  # the manifest is read, not archived: accounted for as plan.manifest
-        for found in _entry(root, entry, max_pixels):
+        for found in _looked_at(_entry(root, entry, max_pixels), plan, scan):
             if isinstance(found, IntakeProblem):
                 plan.problems.append(found)
             elif isinstance(found, IntakeSkip):
@@ -260,11 +214,35 @@ def plan_batch(batch_dir: Path, manifest: Path | None = None, batch_name: str | 
 
     if rows is not None:
         _apply_manifest(plan, rows)
+    for doc in plan.documents:  # a separator sheet's metadata is put over the manifest's row
+        if doc.separator is not None:
+            doc.metadata = doc.separator.apply(doc.metadata)
     return plan
+
+
+def _looked_at(found: list[Found], plan: BatchPlan, scan: ScanSettings) -> list[Found]:
+    """Each scanned document looked at page by page: split at separator sheets, blank pages dropped."""
+    out: list[Found] = []
+    for one in found:
+        if not isinstance(one, IntakeItem):
+            out.append(one)
+            continue
+        try:
+            seen = look(one, separators=scan.separators, blank_ink=scan.blank_ink_share)
+        except (OSError, ValueError, RuntimeError) as exc:  # read once already: damaged in a way only pages show
+            log.warning("%s cannot be looked at page by page: %s", one.source_path, exc)
+            out.append(IntakeProblem(one.source_path, f"a page cannot be read: {exc}", one.files))
+            continue
+        plan.separators += seen.separators
+        plan.blank_pages += seen.blank
+        out.extend(seen.found)
+    return out
 
 
 def _apply_manifest(plan: BatchPlan, rows: ManifestRows) -> None:
     known = {d.source_path for d in plan.documents} | {p.source_path for p in plan.problems}
+    known |= {d.input_path for d in plan.documents}  # a stream's row applies to each of its documents
+    known |= {p.source_path.rsplit("#", 1)[0] for p in plan.problems}
     row_errors: dict[str, list[str]] = {}
     for key, message in rows.errors:
         if key and key in known:
@@ -280,15 +258,16 @@ def _apply_manifest(plan: BatchPlan, rows: ManifestRows) -> None:
             plan.manifest_errors.append(f"{row}: {key!r} names no file or folder in the batch")
     kept: list[IntakeItem] = []
     for doc in plan.documents:
-        if doc.source_path in row_errors:
+        key = doc.source_path if doc.source_path in rows.by_path or doc.source_path in row_errors else doc.input_path
+        if key in row_errors:
             # Wrong metadata must not be archived as if it were right: quarantine with the row's reason.
-            reason = "; ".join(row_errors[doc.source_path])
+            reason = "; ".join(row_errors[key])
             plan.problems.append(IntakeProblem(doc.source_path, reason, doc.files))
             continue
-        meta = rows.by_path.get(doc.source_path)
+        meta = rows.by_path.get(key)
         if meta is not None:
-            doc.metadata = meta
+            doc.metadata = meta.model_copy()
             doc.has_manifest_row = True
-            doc.received_at = rows.received.get(doc.source_path)
+            doc.received_at = rows.received.get(key)
         kept.append(doc)
     plan.documents = kept

@@ -1,4 +1,5 @@
-"""Page images of a scanned document: validate them and count pages (multi-frame TIFF counts frames)."""
+"""Page images of a scanned document: validate them and count pages (multi-frame TIFF counts frames). Their
+resolution is checked against ``scan.min_dpi`` when the document is processed (pipeline.app.selection)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from pipeline.core.limits import MAX_PAGE_PIXELS, MULTI_PAGE_IMAGE_FORMATS
 from pipeline.scan.origin import UnreadableInput
 
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
-MIN_DPI = 200  # Circular 05/2025/TT-BNV: digitized copies at least 200 dpi
 
 
 class ImageTooLarge(UnreadableInput):
@@ -79,8 +79,6 @@ def inspect_images(files: list[Path], *, max_pixels: int = MAX_PAGE_PIXELS) -> I
     result = ImageInspection(page_count=0)
     for path in files:
         frames, dpi = _inspect_one(path, max_pixels)
-        if dpi is not None and dpi < MIN_DPI:
-            result.warnings.append(f"{path.name}: {dpi} dpi is below the {MIN_DPI} dpi minimum")
         result.page_count += frames
         result.dpi.append(dpi)
     return result

@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import zxingcpp
 from PIL import Image
 
 from pipeline.core.csv_safe import FORMULA_START
 from pipeline.core.dossier import MAX_CODE, code_problem
+from pipeline.core.pixels import to_eight_bit
 from pipeline.core.record import DocumentMetadata
 from pipeline.core.text import has_hidden_characters, nfc
 from pipeline.core.vocabulary import Classification
@@ -213,12 +213,8 @@ class SeparatorHit:
 
 def _grey(image: Image.Image) -> Image.Image:
     """An 8-bit grey copy of ``image`` (bitonal, colour, 16-bit), reduced to :data:`MAX_DECODE_SIDE`."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        top = float(values.max()) or 1.0
-        grey = Image.fromarray(np.clip(values * (255.0 / top), 0, 255).astype(np.uint8))
-    else:
-        grey = image if image.mode == "L" else image.convert("L")
+    eight, _ = to_eight_bit(image)
+    grey = eight if eight.mode == "L" else eight.convert("L")
     factor = math.ceil(max(grey.size) / MAX_DECODE_SIDE)
     return grey.reduce(factor) if factor > 1 else grey  # box average by an integer factor: 3x cheaper than resize
 

@@ -56,7 +56,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "trang-200-inch.pdf": (A, ""),
     "ti-le-cuc-doan.pdf": (A, ""),
     "nghin-trang.pdf": (Q, f"intake: 1000 pages, more than the limit of {MAX_PAGES} pages per document"),
-    "van-ban.docx": (Q, "not a document: expected a PDF file or a folder of page images"),
+    "van-ban.docx": (Q, "not a document: expected a PDF file, a TIFF file or a folder of page images"),
     "Thumbs.db": ("skipped", "operating-system file (Thumbs.db): skipped"),
     "da-ky.pdf": (A, "signed-original"),
     "certified-docmdp.pdf": (A, "signed-original"),
@@ -76,7 +76,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "anh-g4-2-trang": (A, ""),
     "anh-exif-xoay": (A, "page 1: EXIF orientation 6 applied"),
     "anh-150dpi": (A, "page1.png: 150 dpi is below the 200 dpi minimum"),
-    "anh-trang-trang": (A, "1 blank page(s) of 2: 2"),
+    "anh-trang-trang": (A, "1 blank page(s) dropped: 2"),  # dropped at intake (scan.blank_ink_share)
     "anh-ti-le": (A, "signed without the visible stamp: page 1 (1440 × 17 pt) is too small for the visible stamp"),
     "anh-gia": (Q, "page1.png: unreadable image (cannot identify image file 'page1.png')"),
     "anh-la-pdf": (Q, "page1.jpg: unreadable image"),
@@ -90,7 +90,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "aes-256-userpw.pdf": (Q, "PDF is encrypted with a password"),
     "fuzz-378014596.pdf": (Q, "corrupt PDF page"),
 }
-PAGES = {"anh-16bit-3-trang": 3, "anh-g4-2-trang": 2, "anh-trang-trang": 2}  # archived: 1 page unless named
+PAGES = {"anh-16bit-3-trang": 3, "anh-g4-2-trang": 2}  # archived: 1 page unless named
 MANIFEST_ERRORS = ["manifest.csv row 5: path '../ngoai-lo.pdf' leaves the batch folder: ignored",
                    "manifest.csv row 4: 'khong-co-tep.pdf' names no file or folder in the batch"]
 
@@ -259,7 +259,7 @@ def test_archived_pages_match_their_inputs(ingested: Ingested) -> None:
         if record.representation == "pdfa" and ingested.outcomes[source].origin == "scanned":
             ink = rendered_ink(ingested.renditions[source], ingested.batch.parent / "ink", 120)
             blank = [n for n, value in enumerate(ink, start=1) if value < BLANK_INK]
-            assert blank == ([2] if source == "anh-trang-trang" else []), (source, ink)
+            assert blank == [], (source, ink)  # intake dropped the blank page of anh-trang-trang
 
 
 def test_low_resolution_and_blank_pages_are_flagged_on_the_record(ingested: Ingested) -> None:
@@ -267,7 +267,11 @@ def test_low_resolution_and_blank_pages_are_flagged_on_the_record(ingested: Inge
     intake = next(e for e in low.events if e.stage == "intake")
     assert intake.detail["warnings"] == ["page1.png: 150 dpi is below the 200 dpi minimum"]
     blank = ingested.records["anh-trang-trang"]
-    assert next(e for e in blank.events if e.stage == "ocr").detail["blank_pages"] == [2]
+    assert (blank.source.blank_pages, blank.source.pages, blank.page_count) == ([2], [1], 1)
+    assert next(e for e in blank.events if e.stage == "intake").detail["blank_pages"] == [2]
+    assert next(e for e in blank.events if e.stage == "ocr").detail["blank_pages"] == []
+    originals = sorted(r for r in blank.artefacts if r.startswith("original/"))  # the blank scan is kept there
+    assert originals == ["original/page1.png", "original/page2.png"]
     assert all(not ingested.outcomes[s].warnings for s in ("anh-16bit", "--help.pdf"))
 
 

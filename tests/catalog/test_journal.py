@@ -105,3 +105,18 @@ def test_concurrent_writers(catalog_url: str) -> None:
         items = cat.batch_items("big")
         assert len(items) == 60 and {i.state for i in items} == {DocState.ARCHIVED}
         assert cat.get_batch("big").counts == {DocState.ARCHIVED: 60}
+
+
+def test_a_batch_and_its_planned_items_are_written_together(catalog: Catalog) -> None:
+    """One transaction: an item that cannot be written (a batch id already taken) leaves no batch behind, and a new
+    batch comes with every planned item, so a process killed while journalling never leaves a batch that looks
+    complete with items missing (resume would never see them)."""
+    catalog.start_batch("b1", "lô", "/in/lo", "lan", [("a.pdf", "aa" * 32, 0), ("luong.pdf#2", None, None)])
+    assert [(i.source_path, i.state, i.doc_id) for i in catalog.batch_items("b1")] == [
+        ("a.pdf", DocState.PLANNED, "aa" * 32), ("luong.pdf#2", DocState.PLANNED, None)]
+    with pytest.raises(AlreadyExists):
+        catalog.start_batch("b1", "lô", "/in/lo", "lan", [("b.pdf", None, None)])
+    assert [i.source_path for i in catalog.batch_items("b1")] == ["a.pdf", "luong.pdf#2"]
+    with pytest.raises(Exception):  # noqa: B017 - the database refuses a NULL path: nothing of b2 is kept
+        catalog.start_batch("b2", "lô", "/in/lo", "lan", [("c.pdf", None, None), (None, None, None)])  # type: ignore[list-item]
+    assert catalog.get_batch("b2") is None

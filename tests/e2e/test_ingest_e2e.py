@@ -114,6 +114,17 @@ def test_record_keeps_provenance_and_origin(instance: Instance, first_ingest: di
     assert any("OpenAction" in fix for fix in pdfa_event["detail"]["fixes"])
 
 
+def test_show_gives_each_ocrd_page_its_quality_signal(instance: Instance, first_ingest: dict) -> None:
+    """Issue 15: a well scanned page gets its syllable share and no re-scan line; a born-digital one no signal."""
+    docs = _by_source(first_ingest)
+    (page,) = instance.run_json("show", docs["thong-bao-15"]["id"])["pages"]
+    assert page["confidence"] > 70 and page["syllable_share"] >= 0.9 and page["rescan"] == ""
+    (born,) = instance.run_json("show", docs["chi-thi-07.pdf"]["id"])["pages"]
+    assert born["syllable_share"] is None and born["rescan"] == ""
+    shown = instance.run("show", docs["thong-bao-15"]["id"]).stdout
+    assert "Vietnamese syllables" in shown and "Re-scan" not in shown
+
+
 def test_search_without_diacritics_finds_vietnamese(instance: Instance, first_ingest: dict) -> None:
     docs = _by_source(first_ingest)
     result = instance.run_json("search", "trien khai van ban dien tu")

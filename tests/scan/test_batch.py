@@ -14,6 +14,7 @@ from pipeline.devtools.samples.render import render_scanned_pages
 from pipeline.scan import plan_batch
 from pipeline.scan.batch import content_id, natural_key
 from pipeline.scan.manifest import read_manifest
+from pipeline.scan.pages import low_resolution
 
 TEXT = "Thông báo về việc số hóa văn bản điện tử của cơ quan."
 
@@ -144,8 +145,19 @@ def test_encrypted_pdf_is_refused_with_reason(tmp_path: Path) -> None:
 
 
 def test_low_resolution_pages_are_flagged(tmp_path: Path) -> None:
-    batch = tmp_path / "b"
-    (batch / "doc").mkdir(parents=True)
-    Image.new("L", (300, 400), 255).save(batch / "doc" / "page1.png", dpi=(96, 96))
-    (doc,) = plan_batch(batch).documents
-    assert any("96 dpi" in w for w in doc.warnings)
+    """Each page below the minimum is named as the archivist finds it; pages that do not say are not counted."""
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    Image.new("L", (300, 400), 255).save(folder / "page1.png", dpi=(96, 96))
+    Image.new("L", (300, 400), 255).save(folder / "page2.png", dpi=(300, 300))
+    Image.new("L", (300, 400), 255).save(folder / "page3.png")
+    frames = [Image.new("L", (300, 400), 255) for _ in range(2)]
+    frames[0].save(folder / "scan.tif", save_all=True, append_images=frames[1:], dpi=(150, 150))
+    files = [folder / n for n in ("page1.png", "page2.png", "page3.png", "scan.tif")]
+    assert low_resolution(files, "images", 200) == [("page1.png", 96), ("scan.tif page 1", 150),
+                                                     ("scan.tif page 2", 150)]
+    assert low_resolution(files, "images", 0) == []
+    img2pdf_pdf = tmp_path / "low.pdf"
+    Image.new("L", (1240, 1754), 200).save(img2pdf_pdf, resolution=150)  # A4 at 150 dpi
+    assert low_resolution([img2pdf_pdf], "pdf", 200) == [("page 1", 150)]
+    assert low_resolution([img2pdf_pdf], "pdf", 150) == []

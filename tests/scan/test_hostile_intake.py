@@ -12,6 +12,7 @@ from PIL import Image
 from pipeline.devtools.samples import hostile
 from pipeline.scan import ManifestError, plan_batch, read_manifest
 from pipeline.scan.images import inspect_images
+from pipeline.scan.pages import low_resolution
 
 ROW = "a.pdf,01/QĐ-UBND,Quyết định,Về việc lưu trữ hồ sơ,Ủy ban nhân dân tỉnh,2024-05-06,,Văn phòng,public,\n"
 
@@ -38,7 +39,7 @@ def test_pages_are_counted_as_they_will_be_converted(tmp_path: Path) -> None:
 def test_resolution_warning_uses_the_lower_axis(tmp_path: Path) -> None:
     fax = tmp_path / "page1.tif"
     hostile.page_image(mode="1").save(fax, compression="group4", dpi=(204, 98))
-    assert inspect_images([fax]).warnings == ["page1.tif: 98 dpi is below the 200 dpi minimum"]
+    assert low_resolution([fax], "images", 200) == [("page1.tif", 98)]
 
 
 def test_a_damaged_later_frame_is_found_at_intake(tmp_path: Path) -> None:

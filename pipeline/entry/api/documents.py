@@ -115,6 +115,8 @@ class PageText(BaseModel):
     page_count: int
     text: str
     confidence: float | None = None  # OCR confidence of the page, when it was OCR'd
+    syllable_share: float | None = None  # share of its OCR'd words that are Vietnamese syllables
+    rescan: str = ""  # why the page should be scanned again ("Vietnamese / English"); "" when it need not be
 
 
 @router.get("/documents/{doc_id}/pages/{n}/text", response_model=PageText, tags=["documents"])
@@ -122,8 +124,10 @@ def page_text(ctx: Ctx, who: ActorDep, doc_id: DocId,
               n: Annotated[int, PathParam(ge=1, le=100_000, description="Page number, from 1.")]) -> PageText:
     """The text of one page (NFC; OCR text for scanned pages)."""
     record, text = documents.page_text(ctx, who, doc_id, n)
-    confidence = next((p.confidence for p in record.pages if p.number == n), None)
-    return PageText(id=record.id, page=n, page_count=record.page_count, text=text, confidence=confidence)
+    info = next((p for p in record.pages if p.number == n), None)
+    return PageText(id=record.id, page=n, page_count=record.page_count, text=text,
+                    confidence=info.confidence if info else None, syllable_share=info.syllable_share if info else None,
+                    rescan=info.rescan if info else "")
 
 
 @router.get("/documents/{doc_id}/pdf", tags=["documents"], response_class=FileResponse,

@@ -32,6 +32,7 @@ from pipeline.entry.cli import (
     serve,
     signing,
     stats,
+    watch,
 )
 from pipeline.entry.cli.common import STATE, CliError
 from pipeline.entry.cli.metrics import metrics as metrics_command
@@ -81,6 +82,7 @@ app.add_typer(replicas.replicas_app, name="replicas")
 app.add_typer(quarantine.quarantine_app, name="quarantine")
 app.command("metrics")(metrics_command)
 app.command("separator")(separator.separator)
+app.command("watch")(watch.watch)
 
 
 def _load_plugins() -> None:

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.core.record import DocumentRecord, rescan_pages
 from pipeline.entry.cli.common import out, print_json, session
 
 
@@ -59,14 +60,31 @@ def show(doc_id: Annotated[str, ID_ARG],
     for key, value in rows:
         table.add_row(key, escape(value))
     out.print(table)
+    rescan = rescan_lines(record)
+    if rescan:  # the quality gate's verdict, before the archivist scrolls past it
+        out.print(f"[bold yellow]{escape(rescan[0])}[/]")
+        for line in rescan[1:]:
+            out.print(escape(line))
     checks = Table("object", "sha256", "bytes", title="Checksums")
     for artefact in record.artefacts.values():
         checks.add_row(escape(artefact.key), artefact.sha256, str(artefact.size))
     out.print(checks)
     for page in record.pages:
         conf = f", OCR confidence {page.confidence:.0f}" if page.confidence is not None else ""
-        out.print(f"[bold]--- page {page.number}{conf} ---[/]")
+        share = f", Vietnamese syllables {page.syllable_share:.0%}" if page.syllable_share is not None else ""
+        flag = ", [yellow]RE-SCAN[/]" if page.rescan else ""
+        out.print(f"[bold]--- page {page.number}{conf}{share}{flag} ---[/]")
         out.print(escape(texts[page.number - 1] if page.number <= len(texts) else ""))
+
+
+def rescan_lines(record: DocumentRecord) -> list[str]:
+    """The pages to scan again as `archive show` lists them: a heading, then one line a page; [] when none."""
+    pages = rescan_pages(record)
+    if not pages:
+        return []
+    total = record.page_count
+    return [f"Re-scan {len(pages)} of {total} pages / Cần quét lại {len(pages)} trên {total} trang:",
+            *(f"  page {page.number}: {page.rescan}" for page in pages)]
 
 
 def get(doc_id: Annotated[str, ID_ARG],

@@ -96,11 +96,19 @@ def _print_summary(report: Any) -> None:
         table.add_column(column)
     for d in report.documents:
         colour = {"archived": "green", "duplicate": "cyan", "skipped": "yellow"}.get(d.status, "red")
-        said = "; ".join([escape(d.reason)] * bool(d.reason) + [f"[yellow]warning:[/] {escape(w)}" for w in d.warnings])
+        said = "; ".join([escape(d.reason)] * bool(d.reason) + [f"[yellow]warning:[/] {escape(w)}" for w in d.warnings]
+                         + [f"[magenta]re-scan:[/] {escape(r)}" for r in d.rescan])
         table.add_row(escape(d.source), f"[{colour}]{d.status}[/]", d.id[:12], str(d.pages or ""), d.origin, said)
     out.print(table)
     summary = ", ".join(f"{v} {k}" for k, v in report.to_dict()["summary"].items() if v)
     out.print(f"Summary: {summary or 'nothing to do'}")
+    rescan = [d for d in report.documents if d.rescan]
+    if rescan:
+        out.print(f"[magenta]Re-scan / Cần quét lại:[/] {sum(len(d.rescan) for d in rescan)} page(s) in {len(rescan)} "
+                  "document(s) (listed above; `archive show ID` for each)")
+    if report.separators or report.blank_pages:
+        out.print(f"Scanned streams: {report.separators} separator sheet(s) removed, {report.blank_pages} blank "
+                  "page(s) dropped")
     if report.manifest:
         out.print(f"Manifest: {escape(report.manifest)}")
     for message in report.manifest_errors:
