@@ -71,6 +71,12 @@ def test_a_stream_is_archived_as_its_documents_with_the_sheets_metadata(home: Ho
         intake = next(e for e in first.events if e.stage == "intake")
         assert intake.detail["separator"]["doc_number"] == "45/2020/QĐ-UBND" and intake.detail["blank_pages"] == [4]
 
+        shown = home.run("show", first.id)
+        assert shown.returncode == 0, shown.stderr
+        said = " ".join(shown.stdout.replace("│", " ").split())  # the table's cells, unwrapped
+        assert "hop-01/luong.pdf#1 (after the separator sheet on page 1; pages 2-3 of the input; blank pages " \
+               "dropped: 4)" in said
+
         again = ingest_batch(ctx, resolve_actor(ctx, None), stream_batch, executor="local")
         assert {d.source: d.status for d in again.documents} == {s: "duplicate" for s in status}  # exactly once
 

@@ -52,7 +52,8 @@ def show(doc_id: Annotated[str, ID_ARG],
              if record.retention.class_code else ""),
             ("signed", f"{record.signature.level} by {record.signature.signer_subject} at "
                        f"{record.signature.signed_at}" if record.signature.signed else "no"),
-            ("source", f"{record.source.batch}/{record.source.path}"), ("archived", str(record.archived_at))]
+            ("source", f"{record.source.batch}/{record.source.path}" + _picked(record)),
+            ("archived", str(record.archived_at))]
     if record.disposal is not None:
         gone = record.disposal
         rows.append(("DESTROYED", f"{gone.executed_at:%Y-%m-%d %H:%M} UTC by {gone.executed_by} under {gone.proposal}"
@@ -75,6 +76,29 @@ def show(doc_id: Annotated[str, ID_ARG],
         flag = ", [yellow]RE-SCAN[/]" if page.rescan else ""
         out.print(f"[bold]--- page {page.number}{conf}{share}{flag} ---[/]")
         out.print(escape(texts[page.number - 1] if page.number <= len(texts) else ""))
+
+
+def _span(pages: list[int]) -> str:
+    """1-based pages as runs: ``2-3, 5``."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _picked(record: DocumentRecord) -> str:
+    """Which pages of its input the document is (a stream's document, blank pages dropped)."""
+    said = []
+    if record.source.separator_page is not None:
+        said.append(f"after the separator sheet on page {record.source.separator_page}")
+    if record.source.pages:
+        said.append(f"pages {_span(record.source.pages)} of the input")
+    if record.source.blank_pages:
+        said.append(f"blank pages dropped: {_span(record.source.blank_pages)}")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def rescan_lines(record: DocumentRecord) -> list[str]:
