@@ -13,8 +13,15 @@ still differ. (Measured on the real-world corpus: a greyscale measure saw a four
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
+
+from pipeline.core.limits import MULTI_PAGE_IMAGE_FORMATS
 
 THUMB = 400  # pixels on the longer side of the thumbnail ink is measured on
 DEVIATION = 0.2  # how far from the background (0..1) a thumbnail pixel must be to count as ink
@@ -86,3 +93,26 @@ def to_eight_bit(image: Image.Image) -> tuple[Image.Image, str]:
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat, f"flattened {mode} image onto white (8-bit RGB)"
     return image.convert("RGB"), f"{mode} image converted to 8-bit RGB"  # CMYK, YCbCr, LAB, HSV …
+
+
+@dataclass
+class Frame:
+    path: Path
+    index: int  # 0-based frame of the file
+    count: int  # frames of the file that are pages
+    image: Image.Image  # valid until the next frame is asked for
+
+
+def image_frames(paths: list[Path], *, load: bool = True) -> Iterator[Frame]:
+    """Every page of page images in order: all frames of a TIFF, the first of anything else (an animation's frames
+    or an MPO photo's preview are not pages). ``load=False`` reads headers only (size, resolution)."""
+    for path in paths:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                frames = getattr(image, "n_frames", 1) if image.format in MULTI_PAGE_IMAGE_FORMATS else 1
+                for index in range(frames):
+                    image.seek(index)
+                    if load:
+                        image.load()
+                    yield Frame(path, index, frames, image)

@@ -14,8 +14,6 @@ Ink is measured by :func:`pipeline.core.pixels.ink` (the same measure intake use
 from __future__ import annotations
 
 import shutil
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +21,7 @@ import numpy as np
 import pikepdf
 from PIL import Image
 
-from pipeline.core.limits import MULTI_PAGE_IMAGE_FORMATS
-from pipeline.core.pixels import THUMB, frame_pixels, ink
+from pipeline.core.pixels import THUMB, frame_pixels, image_frames, ink
 from pipeline.ocr.types import OcrError
 from pipeline.tools import pdftoppm
 from pipeline.tools.run import ToolError
@@ -51,19 +48,6 @@ class PageCheck:
             return []
         listed = ", ".join(map(str, self.blank[:20])) + (" …" if len(self.blank) > 20 else "")
         return [f"{len(self.blank)} blank page(s) of {self.pages}: {listed}"]
-
-
-def _image_frames(paths: list[Path]) -> Iterator[Image.Image]:
-    """Every page of the page images in order: all frames of a TIFF, the first of anything else."""
-    for path in paths:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                frames = getattr(image, "n_frames", 1) if image.format in MULTI_PAGE_IMAGE_FORMATS else 1
-                for index in range(frames):
-                    image.seek(index)
-                    image.load()
-                    yield image
 
 
 def rendered_ink(pdf: Path, scratch: Path, timeout: float, first: int = 1, last: int | None = None) -> list[float]:
@@ -94,7 +78,7 @@ def _input_ink(inputs: list[Path], kind: str, pages: list[int], scratch: Path, t
             values = rendered_ink(repaired, scratch, timeout, first=first, last=last)
         return {n: values[n - first] for n in pages if n - first < len(values)}
     wanted = set(pages)
-    return {n: ink(frame_pixels(frame)) for n, frame in enumerate(_image_frames(inputs), start=1) if n in wanted}
+    return {n: ink(frame_pixels(frame.image)) for n, frame in enumerate(image_frames(inputs), start=1) if n in wanted}
 
 
 def _page_count(pdf: Path) -> int:

@@ -16,7 +16,6 @@ stroke (0.4 mm) does not, whatever the page's size. Measured (share of ink): bla
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from pipeline.core.limits import MULTI_PAGE_IMAGE_FORMATS
-from pipeline.core.pixels import ink, to_eight_bit
+from pipeline.core.pixels import image_frames, ink, to_eight_bit
 
 LOOK_DPI = 100
 BLANK_DPI = 50
@@ -43,19 +41,13 @@ class PageView:
     density: int  # the pixels per inch of ``image`` (a PDF page is rendered at LOOK_DPI)
 
 
-def _frames(path: Path) -> int:
-    with Image.open(path) as image:
-        return getattr(image, "n_frames", 1) if image.format in MULTI_PAGE_IMAGE_FORMATS else 1
-
-
 def page_map(files: list[Path], kind: str) -> list[tuple[int, int]]:
     """(file index, frame or page index) of every page of the input, in order."""
     if kind == "pdf":
         with pikepdf.open(files[0]) as pdf:
             return [(0, n) for n in range(len(pdf.pages))]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return [(f, n) for f, path in enumerate(files) for n in range(_frames(path))]
+    number = {path: f for f, path in enumerate(files)}
+    return [(number[frame.path], frame.index) for frame in image_frames(files, load=False)]
 
 
 def _image_dpi(image: Image.Image) -> int | None:
@@ -89,18 +81,9 @@ def iter_pages(files: list[Path], kind: str) -> Iterator[PageView]:
         finally:
             pdf.close()
         return
-    index = 0
-    for path in files:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                frames = getattr(image, "n_frames", 1) if image.format in MULTI_PAGE_IMAGE_FORMATS else 1
-                for frame in range(frames):
-                    image.seek(frame)
-                    image.load()
-                    dpi = _image_dpi(image)
-                    yield PageView(index, image, dpi, dpi or ASSUMED_DPI)
-                    index += 1
+    for index, frame in enumerate(image_frames(files)):
+        dpi = _image_dpi(frame.image)
+        yield PageView(index, frame.image, dpi, dpi or ASSUMED_DPI)
 
 
 def blank_ink(view: PageView) -> float:
@@ -131,16 +114,10 @@ def low_resolution(files: list[Path], kind: str, min_dpi: int) -> list[tuple[str
         finally:
             pdf.close()
         return found
-    for path in files:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                frames = getattr(image, "n_frames", 1) if image.format in MULTI_PAGE_IMAGE_FORMATS else 1
-                for frame in range(frames):
-                    image.seek(frame)
-                    dpi = _image_dpi(image)
-                    if dpi is not None and dpi < min_dpi:
-                        found.append((path.name if frames == 1 else f"{path.name} page {frame + 1}", dpi))
+    for frame in image_frames(files, load=False):
+        dpi = _image_dpi(frame.image)
+        if dpi is not None and dpi < min_dpi:
+            found.append((frame.path.name if frame.count == 1 else f"{frame.path.name} page {frame.index + 1}", dpi))
     return found
 
 

@@ -11,7 +11,9 @@ pages are A6 and not OCR'd where OCR proves nothing, to keep the module near 40 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from pipeline.devtools.samples import SAMPLE_DOCUMENTS, render_page, vietnamese_
 from pipeline.ocr import OcrRequest, OcrResult, check_pages, check_pdfa, make_pdfa, page_texts
 from pipeline.ocr.profiles import COMPACT_DPI, store_page_images
 from pipeline.tools import pdftoppm
+from tests.ocr.helpers import cer
 
 STORAGE_NOTE = "storage profile"
 
@@ -121,15 +124,26 @@ def test_archival_reencodes_nothing(a4_results: dict[str, OcrResult], tmp_path: 
     assert hashlib.sha256(copy.read_bytes()).digest() == hashlib.sha256(archival.pdf_path.read_bytes()).digest()
 
 
-def test_standard_image_stays_legible(a4_results: dict[str, OcrResult]) -> None:
-    """Measured on 6 such pages (pipeline.ocr.profiles): SSIM 0.820-0.912 at 300 dpi, 0.908-0.957 at 150 dpi (a
-    page on a screen); JPEG blocks and the paper grain it drops are most of the difference."""
+def _tesseract(image: Image.Image, folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "page.png"
+    image.save(path, dpi=(300, 300))
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    return subprocess.run(["tesseract", str(path), "-", "-l", "vie"], capture_output=True, text=True, check=True,
+                          env=env, timeout=120).stdout
+
+
+def test_standard_image_stays_legible(a4_results: dict[str, OcrResult], tmp_path: Path) -> None:
+    """Side by side with the lossless image. SSIM at 150 dpi (a page on a screen), measured (pipeline.ocr.profiles):
+    0.862-0.878 on such unresampled grainy pages, 0.89-0.96 once deskewed; at 300 dpi SSIM mostly measures the
+    paper grain JPEG drops (0.69-0.91), not the text. And Tesseract on the stored image is not worse than on the
+    lossless one by more than 0.1 point of CER (measured: better, as the grain goes)."""
     _, lossless = _image(a4_results["archival"].pdf_path)
     _, stored = _image(a4_results["standard"].pdf_path)
     assert lossless.mode == stored.mode == "L"
-    text_block = (200, 400, 1400, 1600)  # 4 × 4 inches of the page's text at 300 dpi
-    assert _ssim(lossless.crop(text_block), stored.crop(text_block)) >= 0.80
-    assert _ssim(_half(lossless), _half(stored)) >= 0.89
+    assert _ssim(_half(lossless), _half(stored)) >= 0.85
+    truth = _a4_text()
+    assert cer(_tesseract(stored, tmp_path / "s"), truth) <= cer(_tesseract(lossless, tmp_path / "l"), truth) + 0.001
 
 
 def test_compact_is_smaller_and_keeps_200_dpi(a4_results: dict[str, OcrResult], tmp_path: Path) -> None:
