@@ -227,7 +227,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
         pages=pages,
         ocr_applied=ocr,
         pdfa=claimed_pdfa(output),
-        fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, [stored.note()])])),
+        fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, [stored.note(ocr)])])),
         tools=dict(tool_versions()),
         attachments=list(prepared.attachments),
     )

@@ -24,7 +24,8 @@ from PIL import Image, ImageDraw
 
 from pipeline.devtools.samples import SAMPLE_DOCUMENTS, render_page, vietnamese_font
 from pipeline.ocr import OcrRequest, OcrResult, check_pages, check_pdfa, make_pdfa, page_texts
-from pipeline.ocr.profiles import COMPACT_DPI, store_page_images
+from pipeline.ocr.images import images_to_pdf
+from pipeline.ocr.profiles import MIN_DPI, store_page_images
 from pipeline.tools import pdftoppm
 from tests.ocr.helpers import cer
 
@@ -110,7 +111,8 @@ def test_standard_page_is_at_most_300_kb_and_its_text_layer_equals_the_archival_
     info, _ = _image(standard.pdf_path)
     archival_info, _ = _image(archival.pdf_path)
     assert info["/Filter"] == "/DCTDecode" and info["/ColorSpace"] == "/DeviceGray"  # grey stays grey
-    assert (info["/Width"], info["/Height"]) == (archival_info["/Width"], archival_info["/Height"])  # same 300 dpi
+    dpi = 300 * int(info["/Width"]) / int(archival_info["/Width"])  # kept, or lowered where quality 20 is too big
+    assert MIN_DPI <= dpi <= 300
 
 
 def test_archival_reencodes_nothing(a4_results: dict[str, OcrResult], tmp_path: Path) -> None:
@@ -124,41 +126,58 @@ def test_archival_reencodes_nothing(a4_results: dict[str, OcrResult], tmp_path: 
     assert hashlib.sha256(copy.read_bytes()).digest() == hashlib.sha256(archival.pdf_path.read_bytes()).digest()
 
 
-def _tesseract(image: Image.Image, folder: Path) -> str:
+def _tesseract(image: Image.Image, folder: Path, dpi: float = 300) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "page.png"
-    image.save(path, dpi=(300, 300))
+    image.save(path, dpi=(dpi, dpi))
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     return subprocess.run(["tesseract", str(path), "-", "-l", "vie"], capture_output=True, text=True, check=True,
                           env=env, timeout=120).stdout
 
 
 def test_standard_image_stays_legible(a4_results: dict[str, OcrResult], tmp_path: Path) -> None:
-    """Side by side with the lossless image. SSIM at 150 dpi (a page on a screen), measured (pipeline.ocr.profiles):
-    0.862-0.878 on such unresampled grainy pages, 0.89-0.96 once deskewed; at 300 dpi SSIM mostly measures the
-    paper grain JPEG drops (0.69-0.91), not the text. And Tesseract on the stored image is not worse than on the
-    lossless one by more than 0.1 point of CER (measured: better, as the grain goes)."""
+    """Side by side with the lossless image, both seen at 150 dpi (a page on a screen): SSIM measured on unresampled
+    grainy pages like this one 0.841-0.926, this one 0.842 (pipeline.ocr.profiles; 0.882-0.940 once deskewed; at
+    300 dpi SSIM mostly measures the paper grain JPEG drops). And Tesseract on the stored image is not worse than on
+    the lossless one by more than 0.1 point of CER (measured: 0% against 2.3%, as the grain goes)."""
     _, lossless = _image(a4_results["archival"].pdf_path)
     _, stored = _image(a4_results["standard"].pdf_path)
     assert lossless.mode == stored.mode == "L"
-    assert _ssim(_half(lossless), _half(stored)) >= 0.85
-    truth = _a4_text()
-    assert cer(_tesseract(stored, tmp_path / "s"), truth) <= cer(_tesseract(lossless, tmp_path / "l"), truth) + 0.001
+    screen = _half(lossless)
+    assert _ssim(screen, stored.resize(screen.size, Image.Resampling.LANCZOS)) >= 0.82
+    truth, dpi = _a4_text(), 300 * stored.width / lossless.width
+    read_lossless = cer(_tesseract(lossless, tmp_path / "l"), truth)
+    assert cer(_tesseract(stored, tmp_path / "s", dpi), truth) <= read_lossless + 0.001
 
 
 def test_compact_is_smaller_and_keeps_200_dpi(a4_results: dict[str, OcrResult], tmp_path: Path) -> None:
     compact = tmp_path / "compact.pdf"
     shutil.copyfile(a4_results["archival"].pdf_path, compact)
     note = store_page_images(compact, "compact", [1]).note()
-    assert f"resampled to {COMPACT_DPI} dpi" in note
-    assert compact.stat().st_size < 0.7 * a4_results["standard"].pdf_path.stat().st_size
+    assert f"resampled to {MIN_DPI} dpi" in note
+    assert compact.stat().st_size < 0.8 * a4_results["standard"].pdf_path.stat().st_size  # measured 0.6
     assert check_pdfa(compact) == []
     assert page_texts(compact) == page_texts(a4_results["archival"].pdf_path)
     with pikepdf.open(compact) as pdf:
         page = pdf.pages[0]
         (image,) = page.get_images().values()
         dpi = int(image.Width) / ((float(page.mediabox[2]) - float(page.mediabox[0])) / 72)
-    assert COMPACT_DPI - 1 <= dpi <= COMPACT_DPI + 1  # the legal minimum, never below
+    assert MIN_DPI - 1 <= dpi <= MIN_DPI + 1  # the legal minimum, never below
+
+
+def test_a_200_dpi_scan_is_never_stored_below_200_dpi(tmp_path: Path) -> None:
+    """The budget is per square inch: a 200-dpi page fits standard's at its own resolution; compact's is too small
+    even at quality 20, and there the quality gives, never the resolution (no OCR needed for that)."""
+    source = tmp_path / "page1.png"
+    render_page(_a4_text(), dpi=400, noise=0.08, seed=12).save(source, dpi=(200, 200))  # A4 at 200 dpi
+    scan, _ = images_to_pdf([source], tmp_path / "scan.pdf", tmp_path / "tmp")
+    for profile in ("standard", "compact"):
+        pdf = shutil.copyfile(scan, tmp_path / f"{profile}.pdf")
+        stored = store_page_images(pdf, profile, [1])
+        assert not stored.resampled, stored
+        assert (stored.jpeg == [15]) if profile == "compact" else (stored.jpeg[0] >= 20), stored
+        info, _ = _image(pdf)
+        assert int(info["/Width"]) == 1654 and info["/Filter"] == "/DCTDecode"
 
 
 def _paper_is_white(pdf_path: Path, folder: Path) -> bool:
