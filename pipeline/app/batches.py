@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
 from pipeline.app import metrics
 from pipeline.app.archiving import archive_document, quarantine_problem
@@ -30,6 +30,7 @@ from pipeline.app.process import (
 )
 from pipeline.app.retention_rules import schedule_for
 from pipeline.core.actor import Actor
+from pipeline.core.settings_scan import Profile
 from pipeline.core.vocabulary import DocState, Role
 from pipeline.scan import BatchPlan, IntakeItem, plan_batch
 
@@ -144,15 +145,21 @@ def new_batch_id(at: datetime) -> str:
 
 def ingest_batch(ctx: Context, actor: Actor, batch_dir: Path, manifest: Path | None = None,
                  executor: str | None = None, observer: IngestObserver | None = None,
-                 timeout_s: float = 6 * 3600, batch_id: str | None = None) -> IngestReport:
+                 timeout_s: float = 6 * 3600, batch_id: str | None = None, profile: str = "") -> IngestReport:
     """Plan the batch, journal every entry, then archive each document (in-process or on the workers).
-    ``batch_id``: chosen by the caller (an upload answers with it before the batch starts), else made here."""
+    ``batch_id``: chosen by the caller (an upload answers with it before the batch starts), else made here.
+    ``profile``: how this batch's scanned pages are stored (``scan.profile``'s values; "": the configuration's)."""
     actor.require(Role.ARCHIVIST, "ingest batches")
     observer = observer or NullObserver()
     mode = executor_for(ctx, executor, batch_dir)
     schedule_for(ctx.settings)  # a bad retention schedule fails the ingest before any write, with its reason
     # A missing batch or an unreadable manifest fails here, before any write.
     plan = plan_batch(batch_dir, manifest, scan=ctx.settings.scan)
+    if profile:
+        if profile not in get_args(Profile):
+            raise Invalid(f"unknown storage profile {profile!r}: expected {', '.join(get_args(Profile))}")
+        for item in plan.documents:
+            item.profile = profile
     ctx.store.ensure_bucket()
     batch_id = batch_id or new_batch_id(plan.received_at)
     planned = []

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import ValidationError
 
@@ -44,6 +44,7 @@ from pipeline.app.message_pages import MAX_PART, SelectionRefused
 from pipeline.app.users import NAME, OPERATOR, operator
 from pipeline.core.actor import SYSTEM, Actor
 from pipeline.core.record import DocumentMetadata, Origin, nfc
+from pipeline.core.settings_scan import Profile
 from pipeline.core.vocabulary import Role
 from pipeline.scan.batch import TIFF_SUFFIXES, IntakeItem
 from pipeline.scan.images import IMAGE_SUFFIXES, inspect_images
@@ -353,13 +354,16 @@ def admitted_document(ctx: Context, args: dict[str, Any]) -> Iterator[Admitted]:
         pages, dropped, doc_id = _checked(message_pages.page_selection, data, total, part, copies)
         if doc_id != data["doc_id"]:
             raise MessageRefused(f"doc_id {data['doc_id']} does not match the content (its SHA-256 is {doc_id})")
+        profile = data.get("profile", "")
+        if profile not in ("", *get_args(Profile)):
+            raise MessageRefused(f"profile: expected one of {', '.join(get_args(Profile))}")
         separator_page = data.get("separator_page")
         if separator_page is not None and (type(separator_page) is not int or not 0 < separator_page <= MAX_PART):
             raise MessageRefused("separator_page: expected a page number")
         item = IntakeItem(source, copies, kind, origin, origin is not Origin.BORN_DIGITAL,
                           len(pages) if pages is not None else total, doc_id, metadata,
                           has_manifest_row=bool(data.get("has_manifest_row")), warnings=warnings, pages=pages,
-                          dropped=dropped, part=part, separator_page=separator_page)
+                          dropped=dropped, part=part, separator_page=separator_page, profile=profile)
         yield Admitted(item, actor, batch_id, batch, received_at)
     finally:
         workspace.remove(staging)

@@ -134,6 +134,7 @@ def item_to_dict(item: IntakeItem) -> dict[str, Any]:
         "dropped": list(item.dropped),
         "part": item.part,
         "separator_page": item.separator_page,
+        "profile": item.profile,
     }
 
 
@@ -159,7 +160,7 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
         pdfa_part=settings.ocr.pdfa_part,
         timeout_s=settings.ocr.timeout_s,
         jobs=settings.ocr.jobs,
-        profile=settings.scan.profile,
+        profile=item.profile or settings.scan.profile,
     )
     try:
         result = ocr.make_pdfa(request, workdir)

@@ -37,6 +37,7 @@ class IntakeItem:
     part: int = 0  # k of a stream's k-th document (source_path ``<input>#k``); 0: the whole input
     separator: SeparatorMeta | None = None  # what the separator sheet before it says (over the manifest's row)
     separator_page: int | None = None  # that sheet's page in the stream (1-based)
+    profile: str = ""  # how its scanned page images are stored (scan.profile's values); "": the configuration's
 
     @property
     def input_path(self) -> str:

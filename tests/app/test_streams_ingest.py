@@ -66,6 +66,7 @@ def test_a_stream_is_archived_as_its_documents_with_the_sheets_metadata(home: Ho
         assert original.key.endswith("luong-1.pdf")
         with pikepdf.open(io.BytesIO(ctx.store.get_bytes(original.key))) as pdf:
             assert len(pdf.pages) == 3
+        assert any(c.startswith("storage profile standard") for c in first.representation_note.changes)
         store = next(e for e in first.events if e.stage == "store")  # its timer closes after the uploads
         assert first.archived_at is not None and store.finished_at >= first.archived_at > store.started_at
         intake = next(e for e in first.events if e.stage == "intake")
@@ -96,7 +97,8 @@ def test_a_page_below_the_minimum_is_refused_when_configured(home: Home, stream_
     shutil.rmtree(folder.parent / ".w")
     with home.context() as ctx:
         ctx.settings.scan.low_dpi = "refuse"
-        report = ingest_batch(ctx, resolve_actor(ctx, None), folder, executor="local")
+        report = ingest_batch(ctx, resolve_actor(ctx, None), folder, executor="local", profile="archival")
+        kept = ctx.store.get_record(next(d.id for d in report.documents if d.source == "luong.tif#1"))
         entries = {e["details"]["source"]: e for e in ctx.store.list_quarantine(report.batch)}
     outcomes = {d.source: d for d in report.documents}
     assert {s: d.status for s, d in outcomes.items()} == {"thap-2": "quarantined", "luong.tif#1": "archived",
@@ -105,6 +107,7 @@ def test_a_page_below_the_minimum_is_refused_when_configured(home: Home, stream_
                                          "(Circular 02/2019/TT-BNV): scan it again")
     assert "classification 'tuyet-mat-x' is not on the ladder" in outcomes["luong.tif#2"].reason
     assert set(entries) == {"thap-2", "luong.tif#2"}  # the stream's bytes are kept with the reason: nothing lost
+    assert not any("storage profile" in c for c in kept.representation_note.changes)  # this batch: archival
     assert entries["luong.tif#2"]["name"] == "luong.tif#2/luong.tif" and entries["luong.tif#2"]["stored"]
 
 
@@ -125,7 +128,8 @@ def test_a_worker_checks_a_stream_documents_pages_against_its_content(home: Home
                 ("luong.pdf#1", 1, [1, 2], [3], 2, first.doc_id)
         forged = [("pages", [1, 2, 3], "both kept and dropped"), ("pages", [5, 6], "does not match the content"),
                   ("pages", [1, 99], "increasing page numbers"), ("part", 2, "must end with #2"),
-                  ("dropped", [], "does not match the content"), ("pages", [], "at least one page")]
+                  ("dropped", [], "does not match the content"), ("pages", [], "at least one page"),
+                  ("profile", "lossy", "profile: expected one of")]
         for key, value, reason in forged:
             bad = dict(args, item=dict(args["item"], **{key: value}))
             with pytest.raises(MessageRefused, match=reason), admitted_document(ctx, bad):

@@ -61,6 +61,8 @@ def ingest(
     local: Annotated[bool, typer.Option("--local", help="Run the stages in this process, not on workers.")] = False,
     wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for the workers before reporting the "
                                                      "unfinished documents as pending.")] = 6 * 3600,
+    profile: Annotated[str, typer.Option(help="How this batch's scanned pages are stored: archival (lossless), "
+                                              "standard or compact (default: scan.profile).")] = "",
 ) -> None:
     """Ingest a batch: OCR, PDF/A, sign, store, catalog and index every document."""
     from pipeline.app.batches import ingest_batch, require_intake_root
@@ -70,13 +72,14 @@ def ingest(
         if (executor or ctx.settings.executor) == "celery":  # before the progress bars: one line, no output
             require_intake_root(ctx.settings.intake_roots, batch_dir)
         if as_json:
-            report = ingest_batch(ctx, actor, batch_dir, manifest, executor, NoticeLines(), wait)
+            report = ingest_batch(ctx, actor, batch_dir, manifest, executor, NoticeLines(), wait, profile=profile)
             print_json(report.to_dict())
         else:
             columns = [TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
                        TextColumn("{task.fields[stage]}"), TimeElapsedColumn()]
             with Progress(*columns, console=err, transient=False) as progress:
-                report = ingest_batch(ctx, actor, batch_dir, manifest, executor, RichObserver(progress), wait)
+                report = ingest_batch(ctx, actor, batch_dir, manifest, executor, RichObserver(progress), wait,
+                                      profile=profile)
             _print_summary(report)
     if report.empty:
         sys.stderr.write(f"archive: warning: batch folder {batch_dir} holds no documents\n")
