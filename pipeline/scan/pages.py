@@ -29,6 +29,7 @@ from PIL import Image
 from pipeline.core.pixels import image_frames, ink, to_eight_bit
 
 LOOK_DPI = 100
+MAX_LOOK_SIDE = 5000  # pixels: an A0 page at 100 dpi; a larger page is rendered smaller (never gigapixels)
 BLANK_DPI = 50
 ASSUMED_DPI = 200  # a page image that does not say its resolution (the archival minimum)
 
@@ -74,8 +75,10 @@ def iter_pages(files: list[Path], kind: str) -> Iterator[PageView]:
             for index in range(len(pdf)):
                 page = pdf[index]
                 try:
-                    image = page.render(scale=LOOK_DPI / 72, grayscale=True).to_pil()
-                    yield PageView(index, image, _pdf_page_dpi(page), LOOK_DPI)
+                    width, height = page.get_size()  # points; a hostile page may be metres wide
+                    scale = min(LOOK_DPI / 72, MAX_LOOK_SIDE / max(width, height, 1.0))
+                    image = page.render(scale=scale, grayscale=True).to_pil()
+                    yield PageView(index, image, _pdf_page_dpi(page), round(scale * 72))
                 finally:
                     page.close()
         finally:

@@ -160,3 +160,20 @@ def test_born_digital_and_signed_pdfs_are_never_split(tmp_path: Path) -> None:
         pdf.save(batch / "ky-so.pdf")
     signed = next(d for d in plan_batch(batch).documents if d.source_path.startswith("ky-so"))
     assert (signed.source_path, signed.pages, signed.page_count) == ("ky-so.pdf", None, 4)
+
+
+def test_a_page_metres_wide_is_looked_at_small(tmp_path: Path) -> None:
+    """A hostile page size (200 × 200 inches, the PDF maximum) is rendered at most 5,000 pixels wide, not 20,000."""
+    import img2pdf
+
+    from pipeline.scan.pages import MAX_LOOK_SIDE, iter_pages
+
+    page = tmp_path / "p.png"
+    Image.new("L", (400, 400), 255).save(page, dpi=(200, 200))
+    pdf_path = tmp_path / "big.pdf"
+    pdf_path.write_bytes(img2pdf.convert(str(page)))
+    with pikepdf.open(pdf_path, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].MediaBox = pikepdf.Array([0, 0, 14400, 14400])
+        pdf.save(pdf_path)
+    (view,) = list(iter_pages([pdf_path], "pdf"))
+    assert max(view.image.size) <= MAX_LOOK_SIDE and view.density == round(MAX_LOOK_SIDE / 14400 * 72)
