@@ -35,12 +35,13 @@ def free_ports(count: int) -> list[int]:
     chosen: list[int] = []
     while len(chosen) < count:
         port = random.randint(21000, 29999)
-        if port not in chosen and all(_free(p) for p in (port, port + 10000)):
+        if port not in chosen and all(port_free(p) for p in (port, port + 10000)):
             chosen.append(port)
     return chosen
 
 
-def _free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Whether a loopback port can be bound now."""
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from bench._instance import port_free
 
 log = logging.getLogger("bench.memory")
 UNIQUE_PAGES = 6  # rendered once, then repeated: rendering is not what is measured
@@ -85,18 +86,9 @@ def _descendants() -> dict[str, float]:
 def _free_port() -> int:
     for _ in range(1000):
         port = random.randint(21000, 29999)
-        if all(_port_free(p) for p in (port, port + 10000)):  # SeaweedFS: gRPC on port + 10000
+        if all(port_free(p) for p in (port, port + 10000)):  # SeaweedFS: gRPC on port + 10000
             return port
     raise RuntimeError("no free port")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 # ---- the child: one document, measured -------------------------------------------------------------------
