@@ -106,7 +106,7 @@ def _log(item: IntakeItem, split: StreamSplit) -> None:
 
 
 def _kept(pages: list[int], blank: set[int], item: IntakeItem) -> tuple[list[int], list[int]]:
-    """(kept, dropped) pages; a document whose every page looks blank is kept whole, with a warning."""
+    """(kept, dropped) pages; a document whose every page looks blank is kept whole (logged)."""
     dropped = [p for p in pages if p in blank]
     kept = [p for p in pages if p not in blank]
     if not kept:
@@ -142,7 +142,8 @@ def _part(item: IntakeItem, number: int, document: StreamDocument, where: list[t
                       warnings=list(item.warnings), part=number, separator=document.meta,
                       separator_page=None if document.separator is None else document.separator + 1)
     selection = [renumber[p] for p in document.pages]
-    part.doc_id = content_id(files) if len(selection) == len(local) else selection_id(content_id(files), selection)
+    whole = item.doc_id if files == item.files else content_id(files)  # a stream is hashed once, not per document
+    part.doc_id = whole if len(selection) == len(local) else selection_id(whole, selection)
     kept, dropped = _kept(selection, {renumber[p] for p in document.pages if p in blank}, part)
     result.blank += len(dropped)
     part.pages = kept if len(kept) != len(local) else None
