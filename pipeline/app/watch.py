@@ -282,9 +282,10 @@ class Watcher:
             report = ingest_batch(self.ctx, self.actor, claim, executor=self.executor, observer=observer,
                                   timeout_s=self.options.wait_s, batch_id=batch_id)
             return report.manifest_errors
-        plan = plan_batch(claim)
+        # A batch journalled before start_batch wrote its items in one transaction may lack some: add them.
+        plan = plan_batch(claim, scan=self.ctx.settings.scan)
         known = {i.source_path for i in self.ctx.catalog.batch_items(batch_id)}
-        for entry in [*plan.problems, *plan.documents]:  # a run killed while journalling the plan
+        for entry in [*plan.problems, *plan.documents]:
             if entry.source_path not in known:
                 meta = getattr(entry, "metadata", None)
                 self.ctx.catalog.plan_item(batch_id, entry.source_path, getattr(entry, "doc_id", ""),
