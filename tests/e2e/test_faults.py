@@ -1,6 +1,6 @@
 """Fault injection on the real deployment's parts: a batch of 40 born-digital documents through `archive ingest`
 on a real Celery worker, Redis and the S3 server, while the worker is killed with SIGKILL (and a new one started),
-the S3 server is stopped for 15 s and started again, and Redis is stopped for 10 s and started again. At the end every
+the S3 server is stopped for 15 s and started again, and Redis is stopped for 20 s and started again. At the end every
 document is archived exactly once — metadata.json objects (one version each), catalog rows, index entries and
 ingest seals in the audit trail — with nothing half-written, and the CLI said what it was waiting for.
 
