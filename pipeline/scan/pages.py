@@ -38,8 +38,7 @@ ASSUMED_DPI = 200  # a page image that does not say its resolution (the archival
 class PageView:
     index: int  # 0-based, over every page of the input's files
     image: Image.Image  # valid until the next page is asked for
-    dpi: int | None  # the scan's resolution (the lower axis), None when the file does not say
-    density: int  # the pixels per inch of ``image`` (a PDF page is rendered at LOOK_DPI)
+    density: int  # the pixels per inch of ``image``: a PDF page as rendered, a page image's own (or ASSUMED_DPI)
 
 
 def page_map(files: list[Path], kind: str) -> list[tuple[int, int]]:
@@ -78,15 +77,14 @@ def iter_pages(files: list[Path], kind: str) -> Iterator[PageView]:
                     width, height = page.get_size()  # points; a hostile page may be metres wide
                     scale = min(LOOK_DPI / 72, MAX_LOOK_SIDE / max(width, height, 1.0))
                     image = page.render(scale=scale, grayscale=True).to_pil()
-                    yield PageView(index, image, _pdf_page_dpi(page), round(scale * 72))
+                    yield PageView(index, image, round(scale * 72))
                 finally:
                     page.close()
         finally:
             pdf.close()
         return
     for index, frame in enumerate(image_frames(files)):
-        dpi = _image_dpi(frame.image)
-        yield PageView(index, frame.image, dpi, dpi or ASSUMED_DPI)
+        yield PageView(index, frame.image, _image_dpi(frame.image) or ASSUMED_DPI)
 
 
 def blank_ink(view: PageView) -> float:
