@@ -18,6 +18,7 @@ from pipeline.app import metrics
 from pipeline.app.archiving import archive_document, quarantine_problem
 from pipeline.app.context import Context
 from pipeline.app.errors import Invalid
+from pipeline.app.lost_tasks import LostWatch
 from pipeline.app.outages import Patience
 from pipeline.app.process import (
     ARCHIVED,
@@ -291,11 +292,15 @@ def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, item
     outcomes: list[DocumentOutcome] = []
     planned_ids = {item.source_path: item.doc_id for item in items}
     resume = f"input left in the batch: `archive batch resume {batch_id}`"
+    watch = LostWatch(ctx.settings.redis.lost_check_s)
+    messages = {}
     for item in items:
         received = item.received_at or plan.received_at  # the manifest's received_at: back-loaded paper
-        message = (item_to_dict(item), batch_id, plan.batch, received.isoformat(), actor.name)
+        message = messages[item.source_path] = (item_to_dict(item), batch_id, plan.batch, received.isoformat(),
+                                                actor.name)
         try:
             pending[item.source_path] = patience.call(lambda m=message: tasks.submit_document(*m))
+            watch.changed(item.source_path)
         except Exception:
             outcome = DocumentOutcome(item.source_path, FAILED, item.doc_id, f"not submitted: {patience.last}; "
                                       f"{resume}", stage="submit", origin=item.origin.value)
@@ -315,6 +320,7 @@ def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, item
                 if stage and stage != last_stage.get(source):
                     last_stage[source] = stage
                     observer.stage(source, stage)
+                    watch.changed(source)
                     interval = POLL_FIRST_S
                 if result.ready():
                     interval = POLL_FIRST_S
@@ -322,6 +328,11 @@ def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, item
                     del pending[source]
                     outcomes.append(outcome)
                     observer.done(outcome)
+            for source in watch.lost(pending, tasks.missing):
+                log.warning("%s: the broker lost its task; submitted again", source, extra={"batch": batch_id})
+                pending[source] = tasks.submit_document(*messages[source])
+                watch.changed(source)
+                observer.stage(source, "submitted again (the broker lost its task)")
             patience.recovered()
         except Exception as exc:
             if patience.wait(exc):  # anything but an outage is raised from here

@@ -37,6 +37,9 @@ class RedisSettings(BaseModel):
     retry_max: int = Field(default=8, ge=0, le=100)
     retry_backoff_s: float = Field(default=2.0, gt=0)  # first wait; doubled each time
     retry_backoff_max_s: float = Field(default=300.0, gt=0)  # cap of one wait (below visibility_timeout_s)
+    # A client following a batch looks this often for documents whose task message the broker no longer holds
+    # (kombu's Redis transport loses one popped while its connection drops) and submits those again.
+    lost_check_s: float = Field(default=60.0, ge=0.5)
 
     @model_validator(mode="after")
     def _limits_in_order(self) -> RedisSettings:

@@ -3,6 +3,7 @@ the outcome. Used by :mod:`pipeline.app.batches` (the CLI's ingest and the API's
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from celery import chain
@@ -20,7 +21,7 @@ from pipeline.entry.worker import (
     process_document_task,
 )
 
-__all__ = ["check_broker", "collect", "configure", "current_stage", "require_worker", "submit_document"]
+__all__ = ["check_broker", "collect", "configure", "current_stage", "missing", "require_worker", "submit_document"]
 
 
 def submit_document(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> AsyncResult:
@@ -73,3 +74,42 @@ def require_worker(timeout_s: float = 5.0) -> None:
         raise RuntimeError("no Celery worker answers on the broker "
                            f"{current_settings().redis.display_url}: start one with `archive worker` "
                            "(or ingest with --local)")
+
+
+# Where kombu's Redis transport keeps messages (its Channel's defaults): a queue is a list per priority step
+# (the bare name for priority 0); a message delivered and not yet acknowledged is a field of the "unacked" hash.
+QUEUES, PRIORITY_SEP, PRIORITY_STEPS, UNACKED = ("ocr", "index"), "\x06\x16", (0, 3, 6, 9), "unacked"
+
+
+def _task_id(raw: bytes | str, delivered: bool = False) -> str:
+    try:
+        message = json.loads(raw)
+        if delivered:  # [message, exchange, routing key]
+            message = message[0]
+        return str(message["headers"]["id"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def _waiting_on(result: AsyncResult) -> AsyncResult | None:
+    """The task of a document's chain that has yet to finish (None when the chain is done)."""
+    parent = result.parent
+    if parent is not None and not parent.ready():
+        return parent
+    return None if result.ready() else result
+
+
+def missing(results: dict[str, AsyncResult]) -> list[str]:
+    """The documents (keys of ``results``) whose chain waits on a task whose message the broker no longer
+    holds: neither queued nor delivered and unacknowledged (see :mod:`pipeline.app.lost_tasks`). The broker is
+    read before the states, so a task finishing in between is not taken for lost."""
+    client = app.backend.client  # the broker's Redis (one URL for both)
+    held = {_task_id(raw) for queue in QUEUES for step in PRIORITY_STEPS
+            for raw in client.lrange(queue if step == 0 else f"{queue}{PRIORITY_SEP}{step}", 0, -1)}
+    held |= {_task_id(raw, delivered=True) for raw in client.hvals(UNACKED)}
+    lost = []
+    for source, result in results.items():
+        waiting = _waiting_on(result)
+        if waiting is not None and waiting.id not in held:
+            lost.append(source)
+    return lost

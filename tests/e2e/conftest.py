@@ -62,12 +62,14 @@ def _wait_for_worker(instance: Instance, worker: subprocess.Popen[bytes], log: P
 
 
 @contextmanager
-def running_worker(instance: Instance, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
-    """A Celery worker process of ``instance`` (log in its home), answering pings before this yields; stopped
-    (SIGTERM, then SIGKILL after 30 s) with its whole process group afterwards."""
+def running_worker(instance: Instance, concurrency: int,
+                   queues: str = "ocr,index,renew") -> Iterator[subprocess.Popen[bytes]]:
+    """A Celery worker process of ``instance`` (log in its home) consuming ``queues``, answering pings before
+    this yields; stopped (SIGTERM, then SIGKILL after 30 s) with its whole process group afterwards."""
     log = instance.home / "worker.log"
     with log.open("ab") as log_fh:  # appended: a later worker keeps an earlier one's log for diagnosis
-        worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", str(concurrency), "--loglevel", "info"],
+        worker = subprocess.Popen([ARCHIVE, "worker", "--concurrency", str(concurrency), "--loglevel", "info",
+                                   "--queues", queues],
                                   env=instance.env, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_for_worker(instance, worker, log)

@@ -39,6 +39,7 @@ def _patient(settings: Settings) -> None:
     settings.redis.retry_max = 10
     settings.redis.retry_backoff_s = 1.0
     settings.redis.retry_backoff_max_s = 8.0
+    settings.redis.lost_check_s = 2.0  # a message the broker lost is submitted again within seconds
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,7 @@ def test_sigkill_s3_and_redis_outages_mid_batch(faulty: Instance, tmp_path: Path
             start_s3(faulty.settings)
             _wait_until("26 documents archived", lambda: archived() >= 26, ingest)
             stop_redis(faulty.settings)
-            time.sleep(10)
+            time.sleep(20)
             start_redis(faulty.settings)
             deadline = time.monotonic() + 900
             while ingest.poll() is None and time.monotonic() < deadline:  # celery 5.7.0's worker died here
@@ -171,6 +172,40 @@ def test_cli_fails_while_unfinished_and_resume_completes(faulty: Instance, tmp_p
         assert isinstance(status, dict) and status["state"] == "done"
     items = ctx.catalog.batch_items(batch_id)
     assert len(items) == 6 and {i.state for i in items} == {DocState.ARCHIVED}
+    for item in items:
+        seals = [e for e in ctx.catalog.query_audit(object_id=item.doc_id) if e["action"] == "ingest"]
+        assert len(seals) == 1
+
+
+def test_messages_the_broker_lost_are_submitted_again(faulty: Instance, tmp_path: Path) -> None:
+    """kombu's Redis transport can lose a message popped while its connection drops (pipeline.app.lost_tasks).
+    The loss is made here by deleting the queued messages from Redis while no worker consumes the queue: the
+    client notices and submits them again, and the batch completes with each document archived once."""
+    import redis
+
+    batch = _batch(tmp_path / "lost", 3, "lost")
+    ctx = Context(faulty.settings)
+    broker = redis.Redis.from_url(faulty.settings.redis.url)
+    out, err = tmp_path / "ingest.out", tmp_path / "ingest.err"
+    with running_worker(faulty, concurrency=1, queues="index,renew"):  # answers pings; takes no OCR task
+        with out.open("w") as out_fh, err.open("w") as err_fh:
+            ingest = subprocess.Popen([ARCHIVE, "ingest", str(batch), "--json", "--wait", "300"], env=faulty.env,
+                                      stdout=out_fh, stderr=err_fh, text=True)
+        try:
+            _wait_until("3 messages queued", lambda: broker.llen("ocr") == 3, ingest, timeout_s=120)
+            assert broker.delete("ocr") == 1  # all three lost
+            with running_worker(faulty, concurrency=1, queues="ocr"):
+                ingest.wait(timeout=300)
+        finally:
+            if ingest.poll() is None:
+                ingest.kill()
+    said = err.read_text()
+    report = json.loads(out.read_text())
+    assert ingest.returncode == 0, (said, report["summary"])
+    assert report["summary"]["archived"] == 3, report["summary"]
+    assert said.count("the broker lost its task; submitted again") == 3, said
+    items = ctx.catalog.batch_items(report["batch_id"])
+    assert {i.state for i in items} == {DocState.ARCHIVED} and len(items) == 3
     for item in items:
         seals = [e for e in ctx.catalog.query_audit(object_id=item.doc_id) if e["action"] == "ingest"]
         assert len(seals) == 1
