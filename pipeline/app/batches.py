@@ -17,6 +17,7 @@ from typing import Any, Protocol, get_args
 from pipeline.app import metrics
 from pipeline.app.archiving import archive_document, quarantine_problem
 from pipeline.app.context import Context
+from pipeline.app.doc_limits import document_limits
 from pipeline.app.errors import Invalid
 from pipeline.app.lost_tasks import LostWatch
 from pipeline.app.outages import Patience
@@ -295,6 +296,9 @@ def _run_celery(ctx: Context, actor: Actor, batch_id: str, plan: BatchPlan, item
     watch = LostWatch(ctx.settings.redis.lost_check_s)
     messages = {}
     for item in items:
+        if document_limits(ctx.settings, item.page_count).capped:
+            item.warnings.append(f"{item.page_count} pages: more than its task may take before the broker hands it "
+                                 "to another worker (redis.visibility_timeout_s); it may time out: raise that")
         received = item.received_at or plan.received_at  # the manifest's received_at: back-loaded paper
         message = messages[item.source_path] = (item_to_dict(item), batch_id, plan.batch, received.isoformat(),
                                                 actor.name)

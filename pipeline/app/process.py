@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from minio.error import S3Error
 from pipeline import ocr, sign
 from pipeline.app import representations, retention_rules, signed_original, workspace
 from pipeline.app.audit import AuditUnavailable
+from pipeline.app.doc_limits import document_limits
 from pipeline.app.errors import causes
 from pipeline.app.health import ServiceUnavailable
 from pipeline.app.selection import describe_selection, pages_of, scan_warnings, selection_detail
@@ -158,8 +160,10 @@ def _run_ocr(item: IntakeItem, settings: Settings, workdir: Path) -> tuple[ocr.O
         deskew=settings.ocr.deskew,
         rotate_pages=settings.ocr.rotate_pages,
         pdfa_part=settings.ocr.pdfa_part,
-        timeout_s=settings.ocr.timeout_s,
+        timeout_s=document_limits(settings, item.page_count).ocr_s,
         jobs=settings.ocr.jobs,
+        slot_dir=settings.run_dir / "ocr-slots",
+        slots=settings.ocr.slots or os.cpu_count() or 1,
         profile=item.profile or settings.scan.profile,
     )
     try:
@@ -230,7 +234,7 @@ def build_record(item: IntakeItem, batch: str, received_at: datetime, result: oc
         share = syllables.syllable_share(p.text) if p.confidence is not None and vietnamese else None
         pages.append(PageInfo(number=p.number, chars=len(p.text), confidence=p.confidence, syllable_share=share,
                               rescan=syllables.rescan_reason(p.confidence, share, scan.rescan_confidence,
-                                                             scan.rescan_syllable_share)))
+                                                             scan.rescan_syllable_share, ocr_applied=p.ocr)))
     return DocumentRecord(
         id=item.doc_id,
         source=Source(batch=batch, path=item.source_path, files=[p.name for p in item.files],

@@ -45,10 +45,14 @@ def holds_file(listing: Listing, name: str) -> bool:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Written whole or not at all (a temporary file renamed over it)."""
+    """Written whole or not at all (a temporary file renamed over it), readable by its owner only: a summary names
+    the batch's documents and their reasons, whatever the umask of the process watching."""
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{path.name}.part")
-    part.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
     os.replace(part, path)
 
 

@@ -132,6 +132,11 @@ class Settings(BaseModel):
     def log_dir(self) -> Path:
         return self.home / "logs"
 
+    @property
+    def run_dir(self) -> Path:
+        """Lock files of this machine's running processes (pipeline.ocr.slots)."""
+        return self.home / "run"
+
 
 # ARCHIVE_* variables the project reads that are not settings (everything else under the prefix must be one).
 ENV_NOT_SETTINGS = frozenset({

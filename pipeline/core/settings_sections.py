@@ -27,7 +27,9 @@ class RedisSettings(BaseModel):
     # visibility_timeout_s (Celery's default is one hour): longer than the hard time limit, or a document
     # still running would be handed to a second worker. A task past its soft limit is quarantined ("took too
     # long"); past the hard limit its process is killed and the document journalled failed (resumable).
-    visibility_timeout_s: int = Field(default=900, ge=60)
+    # It also bounds how long one document may run (pipeline.app.doc_limits): an hour (Celery's own default) lets a
+    # scanned document of ~550 pages have its full per-page OCR time.
+    visibility_timeout_s: int = Field(default=3600, ge=60)
     task_soft_time_limit_s: int = Field(default=720, ge=10)  # > ocr.timeout_s (600): OCR, then sign and store
     task_time_limit_s: int = Field(default=840, ge=10)
     # A pool process whose resident memory exceeds this after a task is replaced by a fresh one (Celery's
@@ -103,7 +105,12 @@ class OcrSettings(BaseModel):
     rotate_pages: bool = True
     pdfa_part: str = "2"  # PDF/A-2b
     timeout_s: int = 600
+    # A longer document gets this much a page instead (pipeline.app.doc_limits; its task limits grow with it).
+    timeout_per_page_s: float = Field(default=6.0, ge=0)
     jobs: int = Field(default=1, ge=1, le=64)  # pages OCR'd at once in a document (OCRmyPDF --jobs)
+    # Tesseracts at once on this machine, every document together (pipeline.ocr.slots); a scanned document's pages
+    # are OCR'd in parallel within that. 0: one per core.
+    slots: int = Field(default=0, ge=0, le=256)
     # Address space of each external program a document runs (Ghostscript, qpdf, pdftoppm; RLIMIT_AS): measured
     # 25-75 MB on a 35-megapixel page, so only a runaway on a hostile file meets it. 0: no limit.
     tool_max_memory_mb: int = Field(default=2048, ge=0)

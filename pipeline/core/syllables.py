@@ -215,11 +215,16 @@ def syllable_share(text: str, min_words: int = MIN_WORDS) -> float | None:
     return round(good / judged, 3)
 
 
-def rescan_reason(confidence: float | None, share: float | None, min_confidence: float, min_share: float) -> str:
-    """Why a page should be scanned again, one line in Vietnamese / English; "" when it need not be (or was not
-    OCR'd: confidence None). A threshold of 0 turns its signal off."""
+NO_WORDS = "OCR không tìm thấy chữ nào / OCR found no words"
+
+
+def rescan_reason(confidence: float | None, share: float | None, min_confidence: float, min_share: float,
+                  ocr_applied: bool = False) -> str:
+    """Why a page should be scanned again, one line in Vietnamese / English; "" when it need not be. A page with no
+    confidence was not OCR'd ("") or, ``ocr_applied``, OCR'd without a word found (:data:`NO_WORDS`: a page
+    scanned face down, too faint, or a picture; a person looks). A threshold of 0 turns its signal off."""
     if confidence is None:
-        return ""
+        return NO_WORDS if ocr_applied and min_confidence > 0 else ""
     vi: list[str] = []
     en: list[str] = []
     if min_confidence > 0 and confidence < min_confidence:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from celery import chain
+from celery import Signature, chain
 from celery.result import AsyncResult
 
+from pipeline.app.doc_limits import document_limits
 from pipeline.app.messages import sign_message
 from pipeline.app.process import FAILED, DocumentOutcome
 from pipeline.entry.worker import (
@@ -25,10 +26,16 @@ __all__ = ["check_broker", "collect", "configure", "current_stage", "missing", "
 
 
 def submit_document(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> AsyncResult:
-    """Sign the document's message and send it (then the index task, fed by the worker's signed outcome)."""
+    """Sign the document's message and send it (then the index task, fed by the worker's signed outcome), with
+    time limits for its page count (:func:`~pipeline.app.doc_limits.document_limits`)."""
+    return chain(process_signature(item, batch_id, batch, received_at, actor), index_document_task.s()).apply_async()
+
+
+def process_signature(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> Signature:
     message = sign_message(message_key(), PROCESS, {"item": item, "batch_id": batch_id, "batch": batch,
                                                     "received_at": received_at, "actor": actor})
-    return chain(process_document_task.s(message), index_document_task.s()).apply_async()
+    limits = document_limits(current_settings(), int(item.get("page_count") or 0))
+    return process_document_task.s(message).set(soft_time_limit=limits.soft_s, time_limit=limits.hard_s)
 
 
 def current_stage(result: AsyncResult) -> str:

@@ -21,18 +21,22 @@ Decisions (measured on this machine, see issue 3):
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 from pathlib import Path
 
+import pikepdf
+
 from pipeline.core.limits import MAX_PAGE_PIXELS
+from pipeline.ocr import pagewise
 from pipeline.ocr.features import PdfFeatures, inspect_features
 from pipeline.ocr.hocr import mean_word_confidence
-from pipeline.ocr.images import images_to_pdf
+from pipeline.ocr.images import image_pages
 from pipeline.ocr.languages import tesseract_languages
 from pipeline.ocr.pdfprep import PreparedPdf, prepare_pdf
-from pipeline.ocr.profiles import check_profile, store_page_images
+from pipeline.ocr.profiles import check_profile, reencode_images, store_page_images
 from pipeline.ocr.reasons import RenditionFailed, no_rendition
-from pipeline.ocr.runner import RunSpec, run_ocrmypdf
+from pipeline.ocr.runner import RunSpec, missing_languages, run_ocrmypdf
 from pipeline.ocr.text import page_texts
 from pipeline.ocr.textcheck import lost_words
 from pipeline.ocr.types import OUTPUT_NAME, OcrError, OcrRequest, OcrResult, PageText
@@ -40,6 +44,8 @@ from pipeline.ocr.validate import ACCEPTED_UNCHECKED, check_pdfa, claimed_pdfa
 from pipeline.ocr.versions import tool_versions
 from pipeline.tools import ghostscript
 from pipeline.tools.run import ToolError
+
+log = logging.getLogger(__name__)
 
 
 def _check_request(request: OcrRequest) -> None:
@@ -68,10 +74,10 @@ def make_pdfa(request: OcrRequest, workdir: Path) -> OcrResult:
     scratch.mkdir(parents=True)
     try:
         if request.kind == "images":
-            source, notes = images_to_pdf([Path(p) for p in request.inputs], scratch / "images.pdf", scratch)
-            prepared = prepare_pdf(source, scratch / "input.pdf")
-            prepared.fixes[:0] = notes
-            return _attempt(request, prepared, workdir, scratch)
+            images = image_pages([Path(p) for p in request.inputs], scratch / "images.pdf", scratch)
+            prepared = prepare_pdf(images.pdf, scratch / "input.pdf")
+            prepared.fixes[:0] = images.notes
+            return _attempt(request, prepared, workdir, scratch, images.files)
         return _pdf_rendition(request, Path(request.inputs[0]), workdir, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -188,10 +194,23 @@ def _direct(prepared: PreparedPdf, workdir: Path, part: str) -> OcrResult:
                      tools=dict(tool_versions()), attachments=list(prepared.attachments))
 
 
-def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch: Path) -> OcrResult:
-    """One OCRmyPDF run on a prepared PDF, validated as PDF/A-<part>b."""
+def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch: Path,
+             files: list[Path | None] | None = None) -> OcrResult:
+    """One OCR run on a prepared PDF, validated as PDF/A-<part>b: Tesseract page by page when the PDF is only
+    page images (:mod:`pipeline.ocr.pagewise`), else (or when that fails) OCRmyPDF."""
     pages_without_text = set(range(1, prepared.page_count + 1)) - set(prepared.pages_with_text)
     ocr = request.needs_ocr and bool(pages_without_text)
+    if ocr and not prepared.pages_with_text and pagewise.eligible(prepared.path):
+        try:
+            return _pagewise(request, prepared, workdir, scratch, files)
+        except (OcrError, ToolError, ValueError, pikepdf.PdfError) as exc:
+            _retry_later(exc)
+            log.warning("page-by-page OCR failed (%s); OCRmyPDF instead", exc)
+    if not ocr:
+        try:
+            return _declared(request, prepared, workdir)
+        except (OcrError, ValueError, pikepdf.PdfError) as exc:
+            log.info("pikepdf could not declare it PDF/A (%s); OCRmyPDF instead", str(exc)[:200])
     output = workdir / OUTPUT_NAME
     output.unlink(missing_ok=True)
     spec = RunSpec(
@@ -219,6 +238,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
             number=n,
             text=text,
             confidence=mean_word_confidence(outcome.hocr[n]) if ocr and n in outcome.hocr else None,
+            ocr=ocr and n in outcome.hocr,
         )
         for n, text in enumerate(texts, start=1)
     ]
@@ -228,6 +248,64 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
         ocr_applied=ocr,
         pdfa=claimed_pdfa(output),
         fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, [stored.note(ocr)])])),
+        tools=dict(tool_versions()),
+        attachments=list(prepared.attachments),
+    )
+
+
+def _pagewise(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch: Path,
+              files: list[Path | None] | None) -> OcrResult:
+    """Tesseract page by page, then one pikepdf session: stored images, text layers, PDF/A; validated."""
+    folder = scratch / "pages"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    language = tesseract_languages(request.language)
+    if missing := missing_languages(language):
+        raise OcrError(f"Tesseract language data not installed: {'+'.join(missing)}")
+    pages = pagewise.ocr_pages(prepared.path, folder, language, request.jobs, request.timeout_s,
+                               rotate=request.rotate_pages, deskew=request.deskew, files=files,
+                               slot_dir=request.slot_dir, slots=request.slots)
+    output = workdir / OUTPUT_NAME
+    output.unlink(missing_ok=True)
+    assembled = pagewise.assemble(prepared.path, pages, output, folder, request.profile, request.pdfa_part)
+    texts = _validated(output, request.pdfa_part, prepared.page_count)
+    shutil.rmtree(folder, ignore_errors=True)
+    return OcrResult(
+        pdf_path=output,
+        pages=[PageText(page.number, text, page.confidence, ocr=True) for page, text in zip(pages, texts, strict=True)],
+        ocr_applied=True,
+        pdfa=claimed_pdfa(output),
+        fixes=list(dict.fromkeys([*prepared.fixes, *assembled.notes])),
+        tools=dict(tool_versions()),
+        attachments=list(prepared.attachments),
+    )
+
+
+def _declared(request: OcrRequest, prepared: PreparedPdf, workdir: Path) -> OcrResult:
+    """No OCR to do (born-digital): the prepared PDF declared PDF/A by pikepdf in this process, what OCRmyPDF's
+    internal backend does with ``--ocr-engine none`` after starting a Python of its own (0.9 s a document, most of
+    a born-digital document's conversion). Anything pikepdf's validator or ours refuses goes to OCRmyPDF."""
+    from pikepdf.pdfa import PdfaError
+    from pikepdf.pdfa import save as save_pdfa
+
+    output = workdir / OUTPUT_NAME
+    output.unlink(missing_ok=True)
+    without_text = set(range(1, prepared.page_count + 1)) - set(prepared.pages_with_text)
+    scanned = without_text if request.kind == "images" or request.needs_ocr else set()
+    try:
+        with pikepdf.open(prepared.path) as pdf:
+            stored = reencode_images(pdf, request.profile, scanned)
+            save_pdfa(pdf, output, f"{request.pdfa_part}b", output_intent="sRGB")
+    except PdfaError as exc:
+        output.unlink(missing_ok=True)
+        raise OcrError(f"not PDF/A as it is: {exc}") from exc
+    texts = _validated(output, request.pdfa_part, prepared.page_count)
+    return OcrResult(
+        pdf_path=output,
+        pages=[PageText(n, text, None) for n, text in enumerate(texts, start=1)],
+        ocr_applied=False,
+        pdfa=claimed_pdfa(output),
+        fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, [stored.note(False)])])),
         tools=dict(tool_versions()),
         attachments=list(prepared.attachments),
     )

@@ -1,7 +1,8 @@
-"""Per-page OCR confidence from Tesseract's hOCR (``x_wconf`` of each ``ocrx_word``)."""
+"""Per-page OCR confidence from Tesseract's hOCR (``x_wconf`` of each ``ocrx_word``), and its words."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -14,3 +15,13 @@ def mean_word_confidence(hocr: Path) -> float | None:
     if not values:
         return None
     return round(sum(values) / len(values), 2)
+
+
+_WORD_TEXT = re.compile(r"<span class=['\"]ocrx_word['\"][^>]*>(.*?)</span>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def words(hocr: Path) -> list[str]:
+    """The page's words in reading order (markup removed, entities decoded)."""
+    text = hocr.read_text(encoding="utf-8", errors="replace")
+    return [html.unescape(_TAG.sub("", w)).strip() for w in _WORD_TEXT.findall(text)]

@@ -123,27 +123,36 @@ def check_profile(profile: str) -> None:
 def store_page_images(pdf_path: Path, profile: str, pages: Collection[int]) -> Stored:
     """Re-encode in place the images of ``pages`` (1-based scanned pages of ``pdf_path``) as ``profile`` says."""
     check_profile(profile)
-    stored = Stored(profile)
     if profile == "archival" or not pages:
-        return stored
+        return Stored(profile)
     temporary = pdf_path.with_name(pdf_path.name + ".stored")
     with pikepdf.open(pdf_path) as pdf:
-        wanted = {n for n in pages if 1 <= n <= len(pdf.pages)}
-        others = {image.objgen for n, page in enumerate(pdf.pages, start=1) if n not in wanted
-                  for image in page.get_images().values()}
-        done: set[tuple[int, int]] = set()
-        for number in sorted(wanted):
-            page = pdf.pages[number - 1]
-            dpi = _placed_dpi(page)
-            for image in page.get_images().values():
-                if image.objgen in others or image.objgen in done:
-                    continue
-                done.add(image.objgen)
-                _reencode(image, stored, profile, dpi.get(image.objgen))
+        stored = reencode_images(pdf, profile, pages)
         if not stored.jpeg and not stored.g4:
             return stored
         pdf.save(temporary)
     os.replace(temporary, pdf_path)
+    return stored
+
+
+def reencode_images(pdf: pikepdf.Pdf, profile: str, pages: Collection[int]) -> Stored:
+    """:func:`store_page_images` on an open PDF (saved by the caller)."""
+    check_profile(profile)
+    stored = Stored(profile)
+    if profile == "archival" or not pages:
+        return stored
+    wanted = {n for n in pages if 1 <= n <= len(pdf.pages)}
+    others = {image.objgen for n, page in enumerate(pdf.pages, start=1) if n not in wanted
+              for image in page.get_images().values()}
+    done: set[tuple[int, int]] = set()
+    for number in sorted(wanted):
+        page = pdf.pages[number - 1]
+        dpi = _placed_dpi(page)
+        for image in page.get_images().values():
+            if image.objgen in others or image.objgen in done:
+                continue
+            done.add(image.objgen)
+            _reencode(image, stored, profile, dpi.get(image.objgen))
     return stored
 
 
@@ -256,25 +265,30 @@ def _jpeg_within(pixels: Image.Image, budget: float, dpi: float | None, target: 
 
 def _jpeg(pixels: Image.Image, budget: float, floor: int) -> tuple[bytes, int]:
     """The highest quality of :data:`QUALITIES` from ``floor`` whose JPEG fits ``budget`` bytes (bisection), else
-    ``floor``."""
+    ``floor``. The trials are encoded without optimised Huffman tables and the kept one with them: measured on a
+    300-dpi A4 grey page, 0.026 s against 0.112 s an encoding, 7% larger, so a trial that fits means the kept
+    JPEG fits (a quality that fits only once optimised is passed over)."""
     qualities = [q for q in QUALITIES if q >= floor]
-    encoded: dict[int, bytes] = {}
+    sizes: dict[int, int] = {}
 
-    def encode(quality: int) -> bytes:
-        if quality not in encoded:
-            out = io.BytesIO()
-            pixels.save(out, "JPEG", quality=quality, optimize=True)  # 4:2:0 chroma for colour
-            encoded[quality] = out.getvalue()
-        return encoded[quality]
+    def encode(quality: int, optimize: bool = False) -> bytes:
+        out = io.BytesIO()
+        pixels.save(out, "JPEG", quality=quality, optimize=optimize)  # 4:2:0 chroma for colour
+        return out.getvalue()
+
+    def size(quality: int) -> int:
+        if quality not in sizes:
+            sizes[quality] = len(encode(quality))
+        return sizes[quality]
 
     low, high, best = 0, len(qualities) - 1, qualities[0]
     while low <= high:
         middle = (low + high) // 2
-        if len(encode(qualities[middle])) <= budget:
+        if size(qualities[middle]) <= budget:
             best, low = qualities[middle], middle + 1
         else:
             high = middle - 1
-    return encode(best), best
+    return encode(best, optimize=True), best
 
 
 def _g4(pixels: Image.Image) -> tuple[bytes, pikepdf.Dictionary]:

@@ -28,6 +28,10 @@ class OcrRequest:
     pdfa_part: str = "2"  # PDF/A-2b
     timeout_s: int = 600
     jobs: int = 1  # pages OCR'd at once inside one document (OCRmyPDF --jobs)
+    # Page by page OCR (pipeline.ocr.pagewise) takes one of ``slots`` lock files of ``slot_dir`` per Tesseract, so
+    # a document runs up to that many pages at once and all OCR on the machine together no more. None: ``jobs``.
+    slot_dir: Path | None = None
+    slots: int = 1
     # Scanned pages' images re-encoded after OCR (pipeline.ocr.profiles); the app passes settings.scan.profile.
     # "archival" here: the stage alone stores what it was given.
     profile: StorageProfile = "archival"
@@ -38,6 +42,7 @@ class PageText:
     number: int  # 1-based
     text: str  # NFC
     confidence: float | None  # mean Tesseract word confidence 0..100 for OCR'd pages, None otherwise
+    ocr: bool = False  # OCR ran on this page (confidence None then: no word found)
 
 
 @dataclass

@@ -44,24 +44,53 @@ def stamp_font(policy: SignPolicy) -> Path:
     raise SigningError("no Vietnamese-capable TrueType font for the stamp (install fonts-dejavu-core)")
 
 
-def font_1000_upem(path: Path) -> Path:
-    """``path`` itself if its design grid is 1000 units/em, else a rescaled copy (cached).
+# The characters the stamp's font keeps (Latin with Vietnamese, combining marks, punctuation, currency): a stamp
+# font cut to these and without its layout tables (kerning, mark placement: Vietnamese is drawn precomposed, NFC)
+# is parsed at each signing in a fraction of the time. Measured: fontTools parsing the whole Noto Sans (512 KB, GPOS)
+# took ~0.8 s of each document's 2.7 s of signing.
+STAMP_CHARACTERS = frozenset([*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00),
+                              *range(0x2000, 0x2070), *range(0x20A0, 0x20D0)])
+_PREPARED: dict[tuple[str, int, int, bool], Path] = {}
+
+
+def font_1000_upem(path: Path, cut: bool = False) -> Path:
+    """``path`` itself if its design grid is 1000 units/em, else a rescaled copy (cached on disk and in this
+    process). ``cut``: always a copy cut to :data:`STAMP_CHARACTERS`, without layout tables.
 
     pyHanko 0.38 writes glyph widths (/W) and TJ kerning in the font's own units, while PDF
     expects 1000 per em: a 2048-unit font such as DejaVu Sans would be drawn with doubled spacing.
     """
+    stat = Path(path).stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, cut)
+    if key not in _PREPARED:
+        _PREPARED[key] = _prepared_font(Path(path), cut)
+    return _PREPARED[key]
+
+
+def _prepared_font(path: Path, cut: bool) -> Path:
+    from fontTools import subset
     from fontTools.ttLib import TTFont
     from fontTools.ttLib.scaleUpem import scale_upem
 
     font = TTFont(str(path))
-    if font["head"].unitsPerEm == 1000:
-        return Path(path)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    if font["head"].unitsPerEm == 1000 and not cut:
+        return path
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     cache = Path(tempfile.gettempdir()) / "archive-stamp-fonts"
-    target = cache / f"{Path(path).stem}-{digest}-1000upem.ttf"
+    target = cache / f"{path.stem}-{digest}-1000upem{'-cut' if cut else ''}.ttf"
     if not target.is_file():
         cache.mkdir(parents=True, exist_ok=True)
-        scale_upem(font, 1000)
+        if cut:
+            options = subset.Options()
+            options.layout_features = []
+            options.notdef_outline = True
+            options.name_IDs = ["*"]
+            options.name_languages = ["*"]
+            cutter = subset.Subsetter(options)
+            cutter.populate(unicodes=STAMP_CHARACTERS)
+            cutter.subset(font)
+        if font["head"].unitsPerEm != 1000:
+            scale_upem(font, 1000)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         font.save(str(tmp))
         os.replace(tmp, target)
@@ -110,7 +139,9 @@ def decree30_appearance(
         raise SigningError(f"seal image not found: {seal}")
     box = stamp_box(src, policy)
     height = box[3] - box[1]
-    font = GlyphAccumulatorFactory(str(font_1000_upem(stamp_font(policy))))
+    shown = stamp_template(policy) + policy.agency_name + (policy.stamp_text or "")
+    cut = all(ord(c) in STAMP_CHARACTERS for c in shown if c != "\n")  # else the whole font, for its glyphs
+    font = GlyphAccumulatorFactory(str(font_1000_upem(stamp_font(policy), cut=cut)))
     if seal is None:
         raise SigningError("no agency seal configured (sign.seal_png): the Decree 30 stamp needs the seal image "
                            "(transparent PNG); `archive cert init-test` sets a TEST seal for trials")

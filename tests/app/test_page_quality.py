@@ -9,6 +9,7 @@ from pathlib import Path
 from pipeline.app.process import build_record
 from pipeline.core.record import DocumentMetadata, DocumentRecord, Origin, SignatureFacts, rescan_pages
 from pipeline.core.settings import Settings
+from pipeline.core.syllables import NO_WORDS
 from pipeline.entry.cli.docs import rescan_lines
 from pipeline.ocr.types import OcrResult, PageText
 from pipeline.scan import IntakeItem
@@ -79,3 +80,12 @@ def test_a_record_written_before_the_signal_reads_with_no_flags() -> None:
         del page["syllable_share"], page["rescan"]
     record = DocumentRecord.model_validate(old)
     assert record.pages[0].syllable_share is None and rescan_pages(record) == []
+
+
+def test_a_page_ocr_found_no_words_on_is_listed_for_rescan() -> None:
+    record = _record([PageText(1, GOOD, 94.21), PageText(2, "", None, ocr=True)])
+    assert record.pages[1].rescan == NO_WORDS and record.pages[0].rescan == ""
+    assert [p.number for p in rescan_pages(record)] == [2]
+    off = Settings()
+    off.scan.rescan_confidence = 0
+    assert _record([PageText(1, "", None, ocr=True)], off).pages[0].rescan == ""

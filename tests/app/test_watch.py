@@ -67,7 +67,9 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 def _summary(hot: Path, where: str, name: str) -> dict:
-    return json.loads((hot / where / f"{name}.json").read_text(encoding="utf-8"))
+    path = hot / where / f"{name}.json"
+    assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)  # names documents: the owner's only
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _metadata_versions(settings: Settings, ids: set[str]) -> dict[str, int]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pikepdf
 import pytest
 
-from pipeline.devtools.samples import make_born_digital_pdf, make_corrupt_pdf
+from pipeline.devtools.samples import SAMPLE_DOCUMENTS, make_born_digital_pdf, make_corrupt_pdf, render_page
 from pipeline.ocr import OcrError, OcrRequest, make_pdfa
 
 
@@ -78,11 +79,19 @@ def test_unknown_language_is_reported(invitation_pages: list[Path], tmp_path: Pa
     assert "xyz" in message
 
 
-def test_timeout_kills_the_ocr_process(invitation_pages: list[Path], tmp_path: Path) -> None:
-    request = OcrRequest(inputs=invitation_pages, kind="images", needs_ocr=True, timeout_s=1)
+def test_timeout_kills_the_ocr_process(tmp_path: Path) -> None:
+    """Three pages of 2480 × 3500 pixels take Tesseract seconds each: a 1 s limit stops the document, and no
+    Tesseract of it is left running."""
+    pages = []
+    for n in range(1, 4):
+        pages.append(tmp_path / f"page{n}.png")
+        render_page(SAMPLE_DOCUMENTS["chi-thi"].pages[0], dpi=600, seed=n).save(pages[-1], dpi=(300, 300))
+    request = OcrRequest(inputs=pages, kind="images", needs_ocr=True, timeout_s=1)
     message = _fails(request, tmp_path / "w")
     assert "timed out after 1 s" in message
     assert not (tmp_path / "w" / "pdfa.pdf").exists()
+    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    assert [line for line in running.splitlines() if "tesseract" in line and str(tmp_path) in line] == []
 
 
 def test_malformed_requests_are_programming_errors(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_scanned_pages_are_ocred_into_pdfa(scanned_images_result: OcrResult) -> 
     result = scanned_images_result
     assert_archival(result, pages=2)
     assert result.ocr_applied
-    assert result.fixes == []
+    assert all(fix.startswith("deskewed (the page drawing turned") for fix in result.fixes), result.fixes
     expected = SAMPLE_DOCUMENTS["giay-moi"].pages
     for page, source in zip(result.pages, expected, strict=True):
         assert cer(page.text, source) < 0.05, page.text

@@ -1,0 +1,132 @@
+"""The short road for scanned pages (pipeline/ocr/pagewise.py), on real Tesseract, pikepdf and poppler: a tilted page
+is shown level with its text on its words, an upside-down page is turned, an image-only PDF takes the same road, a
+page that is not a bare page image takes OCRmyPDF's, and nothing is written beside the input files."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+import img2pdf
+import numpy as np
+import pikepdf
+import pytest
+from PIL import Image
+
+from pipeline.devtools.samples import SAMPLE_DOCUMENTS, render_page
+from pipeline.devtools.samples.pdfs import make_scanned_pdf
+from pipeline.ocr import OcrRequest, OcrResult, check_pdfa, make_pdfa, pagewise
+from pipeline.tools import pdftoppm, tesseract
+from tests.ocr.helpers import cer
+
+TEXT = SAMPLE_DOCUMENTS["chi-thi"].pages[0]
+
+
+def _fonts(pdf_path: Path) -> set[str]:
+    with pikepdf.open(pdf_path) as pdf:
+        found = set()
+        for page in pdf.pages:
+            for xobject in page.Resources.get("/XObject", {}).values():
+                fonts = xobject.get("/Resources", {}).get("/Font", {})
+                found |= {str(font.get("/BaseFont")) for font in fonts.values()}
+        return found
+
+
+def tesseract_text(image: Path) -> str:
+    words, _ = tesseract.hocr(image, image.with_name("read"), "vie", 200, 120)
+    return " ".join(html.unescape(w) for w in re.findall(r"class='ocrx_word'[^>]*>([^<]*)<", words.read_text()))
+
+
+def _rendered_skew(pdf_path: Path, folder: Path) -> tuple[float, str]:
+    """The tilt Tesseract finds on the rendition as a reader sees it (rendered at 200 dpi), and its text."""
+    shown = pdftoppm.render_page_png(pdf_path, 1, folder, dpi=200)
+    words, _ = tesseract.hocr(shown, folder / "again", "vie", 200, 120)
+    saved, pagewise.MIN_SKEW_DEG = pagewise.MIN_SKEW_DEG, 0.0
+    try:
+        return pagewise._skew(words), words.read_text(encoding="utf-8")
+    finally:
+        pagewise.MIN_SKEW_DEG = saved
+
+
+@pytest.fixture(scope="module")
+def tilted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, OcrResult]:
+    folder = tmp_path_factory.mktemp("tilted-input")
+    page = folder / "page1.png"
+    render_page(TEXT, dpi=300, rotate_deg=2.5, seed=3).save(page, dpi=(300, 300))
+    result = make_pdfa(OcrRequest(inputs=[page], kind="images", needs_ocr=True), tmp_path_factory.mktemp("tilted"))
+    return page, result
+
+
+def test_a_tilted_page_is_shown_level_with_its_text_on_its_words(tilted: tuple[Path, OcrResult],
+                                                                 tmp_path: Path) -> None:
+    page, result = tilted
+    assert "GlyphLessFont" in str(_fonts(result.pdf_path))  # Tesseract's own text layer: the short road
+    assert check_pdfa(result.pdf_path, part="2") == []
+    said = re.search(r"deskewed .*page 1 \(([-+][\d.]+)°\)", " ".join(result.fixes))
+    assert said is not None and 2.0 <= abs(float(said.group(1))) <= 3.0, result.fixes  # render_page turned it 2.5°
+    skew, _ = _rendered_skew(result.pdf_path, tmp_path)
+    assert abs(skew) < 0.4, skew  # 2.5° before
+    assert cer(result.pages[0].text, TEXT) < 0.05
+    assert result.pages[0].confidence is not None and result.pages[0].confidence > 80
+    assert sorted(os.listdir(page.parent)) == ["page1.png"]  # Tesseract read the input; nothing written beside it
+
+
+def test_an_upside_down_page_is_turned(tmp_path: Path) -> None:
+    page = tmp_path / "in" / "page1.png"
+    page.parent.mkdir()
+    render_page(TEXT, dpi=300, seed=4).rotate(180).save(page, dpi=(300, 300))
+    result = make_pdfa(OcrRequest(inputs=[page], kind="images", needs_ocr=True), tmp_path / "work")
+    assert any("turned 180°" in fix for fix in result.fixes), result.fixes
+    assert cer(result.pages[0].text, TEXT) < 0.05
+    seen = pdftoppm.render_page_png(result.pdf_path, 1, tmp_path, dpi=200)  # as a reader sees it: upright
+    assert cer(tesseract_text(seen), TEXT) < 0.05
+
+
+def test_an_image_only_pdf_takes_the_same_road(tmp_path: Path) -> None:
+    texts = [SAMPLE_DOCUMENTS["chi-thi"].pages[0], SAMPLE_DOCUMENTS["thong-bao"].pages[0]]
+    images = []
+    for n, text in enumerate(texts, start=1):
+        images.append(tmp_path / f"p{n}.png")
+        render_page(text, dpi=200, seed=n).save(images[-1], dpi=(200, 200))
+    scan = make_scanned_pdf(images, tmp_path / "scan.pdf")
+    assert pagewise.eligible(scan)
+    result = make_pdfa(OcrRequest(inputs=[scan], kind="pdf", needs_ocr=True), tmp_path / "work")
+    assert "GlyphLessFont" in str(_fonts(result.pdf_path))
+    assert len(result.pages) == 2
+    assert all(cer(page.text, text) < 0.06 for page, text in zip(result.pages, texts, strict=True))
+
+
+def test_a_page_that_is_not_a_bare_image_takes_ocrmypdfs_road(tmp_path: Path) -> None:
+    image = tmp_path / "p.png"
+    render_page(TEXT, dpi=200, seed=5).save(image, dpi=(200, 200))
+    scan = make_scanned_pdf([image], tmp_path / "scan.pdf")
+    with pikepdf.open(scan, allow_overwriting_input=True) as pdf:  # the image drawn on a margin-wide page
+        page = pdf.pages[0]
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        page.mediabox = [x0 - 36, y0 - 36, x1 + 36, y1 + 36]
+        pdf.save(scan)
+    assert not pagewise.eligible(scan)
+    result = make_pdfa(OcrRequest(inputs=[scan], kind="pdf", needs_ocr=True), tmp_path / "work")
+    assert "GlyphLessFont" not in str(_fonts(result.pdf_path)) and result.ocr_applied
+    assert cer(result.pages[0].text, TEXT) < 0.06
+
+
+def test_a_fax_page_with_two_resolutions_is_not_for_the_short_road(tmp_path: Path) -> None:
+    image = tmp_path / "fax.png"
+    Image.new("L", (1728, 1100), 255).save(image)
+    pdf = tmp_path / "fax.pdf"
+    pdf.write_bytes(img2pdf.convert(str(image), layout_fun=img2pdf.get_fixed_dpi_layout_fun((204, 98))))
+    assert not pagewise.eligible(pdf)
+
+
+def test_a_page_without_words_is_marked_ocrd_with_no_confidence(tmp_path: Path) -> None:
+    picture = tmp_path / "in" / "photo.png"
+    picture.parent.mkdir()
+    rng = np.random.default_rng(1)
+    pixels = np.full((1100, 800), 235, dtype=np.uint8)
+    pixels[200:900, 150:650] = rng.integers(60, 120, (700, 500), dtype=np.uint8)  # a grey photograph, no text
+    Image.fromarray(pixels).save(picture, dpi=(200, 200))
+    result = make_pdfa(OcrRequest(inputs=[picture], kind="images", needs_ocr=True), tmp_path / "w")
+    assert result.pages[0].ocr and result.pages[0].confidence is None
