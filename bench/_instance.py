@@ -139,7 +139,7 @@ class Instance:
 
 
 @contextmanager
-def running_instance(home: Path, big_pages: int) -> Iterator[Instance]:
+def running_instance(home: Path) -> Iterator[Instance]:
     """Services up under ``home``; stopped afterwards whatever happens."""
     from pipeline.core.settings import load_settings, write_settings
     from pipeline.devtools import init_test_pki
@@ -153,12 +153,8 @@ def running_instance(home: Path, big_pages: int) -> Iterator[Instance]:
     settings.s3.endpoint = f"127.0.0.1:{s3_port}"
     settings.s3.filer_port, settings.s3.master_port, settings.s3.volume_port = filer, master, volume
     settings.sign.responders_port = responders
-    # A long scan on one core outlasts the default limits (OCR 600 s, task 720/840 s): raised so that it finishes.
-    ocr_s = max(settings.ocr.timeout_s, 40 * big_pages)
-    settings.ocr.timeout_s = ocr_s
-    settings.redis.task_soft_time_limit_s = max(settings.redis.task_soft_time_limit_s, ocr_s + 600)
-    settings.redis.task_time_limit_s = max(settings.redis.task_time_limit_s, ocr_s + 900)
-    settings.redis.visibility_timeout_s = max(settings.redis.visibility_timeout_s, ocr_s + 1200)
+    # No limit is raised for the long scan: a document's OCR and task limits grow with its pages
+    # (pipeline.app.doc_limits; 500 pages fit under the default visibility timeout).
     pki = init_test_pki(home / "pki", port=responders)
     write_settings(use_test_pki(settings, pki))
     settings = load_settings(home, environ={})

@@ -17,8 +17,8 @@ One run, the same rendered pages and the same cores for every figure (bench/_pag
 5. born-digital documents per second: ``--born-digital`` one-page A4 letters (fpdf2, embedded font) through the worker;
 6. peak memory while ingesting one ``--big-pages`` scan, sampled every 0.2 s: the sum over the ingest processes (the
    CLI, the worker, its pool and all they run) of their PSS (shared pages once) and of their RSS, the largest single
-   process's RSS, the services' RSS apart. ``ocr.timeout_s`` and the task time limits are raised to 40 s a page
-   for it (the defaults stop a 500-page document OCR'd on one core).
+   process's RSS, the services' RSS apart. Under the default limits, which grow with a document's pages
+   (pipeline/app/doc_limits.py).
 
     .venv/bin/python -m bench.pipeline                                       # 12 pages, 50 PDFs, 500-page scan
     .venv/bin/python -m bench.pipeline --pages 4 --born-digital 10 --big-pages 20      # minutes
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         # raw Tesseract and OCRmyPDF before the services start: nothing else of ours runs meanwhile
         res["tesseract"] = raw_tesseract(pages, work / "tesseract", settings.ocr.language, cores)
         res["ocrmypdf"] = ocrmypdf_alone(pages, work / "ocrmypdf", settings, cores)
-        with running_instance(work / "home", args.big_pages) as inst:
+        with running_instance(work / "home") as inst:
             res |= pipeline_runs(inst, pages, args, cores)
         res["machine"]["load_end"] = round(os.getloadavg()[0], 1)
     finally:
