@@ -110,10 +110,10 @@ def missing(results: dict[str, AsyncResult]) -> list[str]:
     """The documents (keys of ``results``) whose chain waits on a task whose message the broker no longer
     holds: neither queued nor delivered and unacknowledged (see :mod:`pipeline.app.lost_tasks`). The broker is
     read before the states, so a task finishing in between is not taken for lost."""
-    client = app.backend.client  # the broker's Redis (one URL for both)
+    redis = app.backend.client  # the broker's Redis (one URL for both)
     held = {_task_id(raw) for queue in QUEUES for step in PRIORITY_STEPS
-            for raw in client.lrange(queue if step == 0 else f"{queue}{PRIORITY_SEP}{step}", 0, -1)}
-    held |= {_task_id(raw, delivered=True) for raw in client.hvals(UNACKED)}
+            for raw in redis.lrange(queue if step == 0 else f"{queue}{PRIORITY_SEP}{step}", 0, -1)}
+    held |= {_task_id(raw, delivered=True) for raw in redis.hvals(UNACKED)}
     lost = []
     for source, result in results.items():
         waiting = _waiting_on(result)
