@@ -120,9 +120,13 @@ def _plain_colour(image: pikepdf.Object) -> bool:
 
 
 def eligible(pdf_path: Path) -> bool:
-    """True when every page of ``pdf_path`` is one image over the whole page (this module's road)."""
-    with pikepdf.open(pdf_path) as pdf:
-        return len(pdf.pages) > 0 and all(_only_image(page) is not None for page in pdf.pages)
+    """True when every page of ``pdf_path`` is one image over the whole page (this module's road). A page this
+    cannot make sense of (a broken content stream, odd operands) is not: OCRmyPDF's ladder and its checks decide."""
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            return len(pdf.pages) > 0 and all(_only_image(page) is not None for page in pdf.pages)
+    except (pikepdf.PdfError, ValueError, TypeError, KeyError, AttributeError, ZeroDivisionError):
+        return False
 
 
 def _page_image(image: pikepdf.Object, base: Path) -> Path:

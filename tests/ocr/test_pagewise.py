@@ -130,3 +130,15 @@ def test_a_page_without_words_is_marked_ocrd_with_no_confidence(tmp_path: Path) 
     Image.fromarray(pixels).save(picture, dpi=(200, 200))
     result = make_pdfa(OcrRequest(inputs=[picture], kind="images", needs_ocr=True), tmp_path / "w")
     assert result.pages[0].ocr and result.pages[0].confidence is None
+
+
+def test_a_page_whose_drawing_cannot_be_read_is_left_to_the_ladder(tmp_path: Path) -> None:
+    image = tmp_path / "p.png"
+    render_page(TEXT, dpi=200, seed=7).save(image, dpi=(200, 200))
+    scan = make_scanned_pdf([image], tmp_path / "scan.pdf")
+    with pikepdf.open(scan, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        page.Contents = pikepdf.Stream(pdf, b"q 1 0 0 (x) 0 0 cm /Im0 Do Q")  # a string where a number must be
+        page.MediaBox = [0, 0, 0, 0]  # and a page of no size
+        pdf.save(scan)
+    assert not pagewise.eligible(scan)  # no exception: the other road decides
