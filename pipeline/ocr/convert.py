@@ -36,7 +36,7 @@ from pipeline.ocr.languages import tesseract_languages
 from pipeline.ocr.pdfprep import PreparedPdf, prepare_pdf
 from pipeline.ocr.profiles import check_profile, reencode_images, store_page_images
 from pipeline.ocr.reasons import RenditionFailed, no_rendition
-from pipeline.ocr.runner import RunSpec, missing_languages, run_ocrmypdf
+from pipeline.ocr.runner import RunSpec, require_languages, run_ocrmypdf
 from pipeline.ocr.text import page_texts
 from pipeline.ocr.textcheck import lost_words
 from pipeline.ocr.types import OUTPUT_NAME, OcrError, OcrRequest, OcrResult, PageText
@@ -189,8 +189,15 @@ def _direct(prepared: PreparedPdf, workdir: Path, part: str) -> OcrResult:
     output = workdir / OUTPUT_NAME
     shutil.copyfile(prepared.path, output)
     texts = _validated(output, part, prepared.page_count, ACCEPTED_UNCHECKED)
-    return OcrResult(pdf_path=output, pages=[PageText(n, t, None) for n, t in enumerate(texts, start=1)],
-                     ocr_applied=False, pdfa=claimed_pdfa(output), fixes=list(dict.fromkeys(prepared.fixes)),
+    return _result(output, prepared, [PageText(n, t, None) for n, t in enumerate(texts, start=1)], ocr=False)
+
+
+def _result(output: Path, prepared: PreparedPdf, pages: list[PageText], *, ocr: bool,
+            notes: list[str] | None = None) -> OcrResult:
+    """The validated rendition ``output``: its pages, what was done to make it (the preparation's fixes, then
+    ``notes``, each once), the tools' versions."""
+    return OcrResult(pdf_path=output, pages=pages, ocr_applied=ocr, pdfa=claimed_pdfa(output),
+                     fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, notes or [])])),
                      tools=dict(tool_versions()), attachments=list(prepared.attachments))
 
 
@@ -200,6 +207,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
     page images (:mod:`pipeline.ocr.pagewise`), else (or when that fails) OCRmyPDF."""
     pages_without_text = set(range(1, prepared.page_count + 1)) - set(prepared.pages_with_text)
     ocr = request.needs_ocr and bool(pages_without_text)
+    scanned = pages_without_text if request.kind == "images" or request.needs_ocr else set()  # stored per profile
     if ocr and not prepared.pages_with_text and pagewise.eligible(prepared.path):
         try:
             return _pagewise(request, prepared, workdir, scratch, files)
@@ -208,7 +216,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
             log.warning("page-by-page OCR failed (%s); OCRmyPDF instead", exc)
     if not ocr:
         try:
-            return _declared(request, prepared, workdir)
+            return _declared(request, prepared, workdir, scanned)
         except (OcrError, ValueError, pikepdf.PdfError) as exc:
             log.info("pikepdf could not declare it PDF/A (%s); OCRmyPDF instead", str(exc)[:200])
     output = workdir / OUTPUT_NAME
@@ -230,7 +238,6 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
     outcome = run_ocrmypdf(spec, tmp)
     if not output.is_file():
         raise OcrError("OCRmyPDF reported success but wrote no output file")
-    scanned = pages_without_text if request.kind == "images" or request.needs_ocr else set()
     stored = store_page_images(output, request.profile, scanned)
     texts = _validated(output, request.pdfa_part, prepared.page_count)
     pages = [
@@ -242,15 +249,7 @@ def _attempt(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch:
         )
         for n, text in enumerate(texts, start=1)
     ]
-    return OcrResult(
-        pdf_path=output,
-        pages=pages,
-        ocr_applied=ocr,
-        pdfa=claimed_pdfa(output),
-        fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, [stored.note(ocr)])])),
-        tools=dict(tool_versions()),
-        attachments=list(prepared.attachments),
-    )
+    return _result(output, prepared, pages, ocr=ocr, notes=[stored.note(ocr)])
 
 
 def _pagewise(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch: Path,
@@ -260,8 +259,7 @@ def _pagewise(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     language = tesseract_languages(request.language)
-    if missing := missing_languages(language):
-        raise OcrError(f"Tesseract language data not installed: {'+'.join(missing)}")
+    require_languages(language)
     pages = pagewise.ocr_pages(prepared.path, folder, language, request.jobs, request.timeout_s,
                                rotate=request.rotate_pages, deskew=request.deskew, files=files,
                                slot_dir=request.slot_dir, slots=request.slots)
@@ -270,18 +268,11 @@ def _pagewise(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch
     assembled = pagewise.assemble(prepared.path, pages, output, folder, request.profile, request.pdfa_part)
     texts = _validated(output, request.pdfa_part, prepared.page_count)
     shutil.rmtree(folder, ignore_errors=True)
-    return OcrResult(
-        pdf_path=output,
-        pages=[PageText(page.number, text, page.confidence, ocr=True) for page, text in zip(pages, texts, strict=True)],
-        ocr_applied=True,
-        pdfa=claimed_pdfa(output),
-        fixes=list(dict.fromkeys([*prepared.fixes, *assembled.notes])),
-        tools=dict(tool_versions()),
-        attachments=list(prepared.attachments),
-    )
+    read = [PageText(page.number, text, page.confidence, ocr=True) for page, text in zip(pages, texts, strict=True)]
+    return _result(output, prepared, read, ocr=True, notes=assembled.notes)
 
 
-def _declared(request: OcrRequest, prepared: PreparedPdf, workdir: Path) -> OcrResult:
+def _declared(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scanned: set[int]) -> OcrResult:
     """No OCR to do (born-digital): the prepared PDF declared PDF/A by pikepdf in this process, what OCRmyPDF's
     internal backend does with ``--ocr-engine none`` after starting a Python of its own (0.9 s a document, most of
     a born-digital document's conversion). Anything pikepdf's validator or ours refuses goes to OCRmyPDF."""
@@ -290,8 +281,6 @@ def _declared(request: OcrRequest, prepared: PreparedPdf, workdir: Path) -> OcrR
 
     output = workdir / OUTPUT_NAME
     output.unlink(missing_ok=True)
-    without_text = set(range(1, prepared.page_count + 1)) - set(prepared.pages_with_text)
-    scanned = without_text if request.kind == "images" or request.needs_ocr else set()
     try:
         with pikepdf.open(prepared.path) as pdf:
             stored = reencode_images(pdf, request.profile, scanned)
@@ -300,12 +289,5 @@ def _declared(request: OcrRequest, prepared: PreparedPdf, workdir: Path) -> OcrR
         output.unlink(missing_ok=True)
         raise OcrError(f"not PDF/A as it is: {exc}") from exc
     texts = _validated(output, request.pdfa_part, prepared.page_count)
-    return OcrResult(
-        pdf_path=output,
-        pages=[PageText(n, text, None) for n, text in enumerate(texts, start=1)],
-        ocr_applied=False,
-        pdfa=claimed_pdfa(output),
-        fixes=list(dict.fromkeys([*prepared.fixes, *filter(None, [stored.note(False)])])),
-        tools=dict(tool_versions()),
-        attachments=list(prepared.attachments),
-    )
+    pages = [PageText(n, text, None) for n, text in enumerate(texts, start=1)]
+    return _result(output, prepared, pages, ocr=False, notes=[stored.note(False)])

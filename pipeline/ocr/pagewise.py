@@ -42,6 +42,7 @@ from pipeline.core.syllables import syllable_share
 from pipeline.ocr.hocr import mean_word_confidence, words
 from pipeline.ocr.images import MERGE_TIMEOUT_S
 from pipeline.ocr.profiles import reencode_images
+from pipeline.ocr.runner import ROTATE_THRESHOLD
 from pipeline.ocr.slots import Slot
 from pipeline.ocr.types import OcrError
 from pipeline.tools import qpdf, tesseract
@@ -49,7 +50,6 @@ from pipeline.tools.run import ToolError
 
 SUSPECT_CONFIDENCE = 50.0  # below this mean word confidence a page's orientation is checked
 SUSPECT_SYLLABLES = 0.5  # ... or below this share of Vietnamese syllables (a turned page reads as garbage)
-ROTATE_CONFIDENCE = 3.0  # OSD confidence needed to turn a page (the value pipeline.ocr.runner gives OCRmyPDF)
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0  # smaller is left alone; larger is not a tilt but a layout
 MIN_LINES = 3  # baselines needed before a skew is believed
 _DRAWING = {"q", "Q", "cm", "Do"}
@@ -164,7 +164,7 @@ def _suspect(page: ScanPage, language: str) -> bool:
 
 def _try_turning(page: ScanPage, language: str, timeout: float) -> None:
     turn, confidence = tesseract.orientation(page.image, round(page.dpi), timeout)
-    if turn not in _TURN or confidence < ROTATE_CONFIDENCE:
+    if turn not in _TURN or confidence < ROTATE_THRESHOLD:  # the OSD confidence OCRmyPDF is given too
         return
     turned = page.work.with_name(page.work.name + "-turned.png")
     with Image.open(page.image) as pixels:

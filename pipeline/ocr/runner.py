@@ -122,6 +122,13 @@ def missing_languages(language: str) -> list[str]:
     return [lang for lang in wanted if lang not in _installed_languages()]
 
 
+def require_languages(language: str) -> None:
+    """Raise OcrError naming the requested languages that are not installed, and those that are."""
+    if missing := missing_languages(language):
+        installed = ", ".join(sorted(_installed_languages())) or "none"
+        raise OcrError(f"Tesseract language data not installed: {'+'.join(missing)} (installed: {installed})")
+
+
 def _installed_languages() -> frozenset[str]:
     try:
         return tesseract.languages()
@@ -137,9 +144,8 @@ def _kill(proc: subprocess.Popen[str]) -> None:
 
 def run_ocrmypdf(spec: RunSpec, tmp_root: Path) -> RunOutcome:
     """Run one OCRmyPDF job; raises OcrError (with a one-line reason) on failure or timeout."""
-    if spec.ocr and (missing := missing_languages(spec.language)):
-        installed = ", ".join(sorted(_installed_languages())) or "none"
-        raise OcrError(f"Tesseract language data not installed: {'+'.join(missing)} (installed: {installed})")
+    if spec.ocr:
+        require_languages(spec.language)
     tmp_root.mkdir(parents=True, exist_ok=True)
     # Minimal environment (no ARCHIVE_* secrets); the child finds ocrmypdf through sys.executable.
     env = minimal_env({"OMP_THREAD_LIMIT": "1", "TMPDIR": str(tmp_root), "PYTHONUNBUFFERED": "1"})

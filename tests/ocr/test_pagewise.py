@@ -4,7 +4,6 @@ page that is not a bare page image takes OCRmyPDF's, and nothing is written besi
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from pathlib import Path
@@ -18,6 +17,7 @@ from PIL import Image
 from pipeline.devtools.samples import SAMPLE_DOCUMENTS, render_page
 from pipeline.devtools.samples.pdfs import make_scanned_pdf
 from pipeline.ocr import OcrRequest, OcrResult, check_pdfa, make_pdfa, pagewise
+from pipeline.ocr.hocr import words
 from pipeline.tools import pdftoppm, tesseract
 from tests.ocr.helpers import cer
 
@@ -35,8 +35,8 @@ def _fonts(pdf_path: Path) -> set[str]:
 
 
 def tesseract_text(image: Path) -> str:
-    words, _ = tesseract.hocr(image, image.with_name("read"), "vie", 200, 120)
-    return " ".join(html.unescape(w) for w in re.findall(r"class='ocrx_word'[^>]*>([^<]*)<", words.read_text()))
+    found, _ = tesseract.hocr(image, image.with_name("read"), "vie", 200, 120)
+    return " ".join(words(found))
 
 
 def _rendered_skew(pdf_path: Path, folder: Path) -> tuple[float, str]:
