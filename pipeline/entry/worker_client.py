@@ -12,10 +12,11 @@ from celery.result import AsyncResult
 from pipeline.app.doc_limits import document_limits
 from pipeline.app.messages import sign_message
 from pipeline.app.process import FAILED, DocumentOutcome
+from pipeline.core.settings import Settings
+from pipeline.entry import worker
 from pipeline.entry.worker import (
     PROCESS,
     app,
-    configure,
     current_settings,
     index_document_task,
     message_key,
@@ -23,6 +24,17 @@ from pipeline.entry.worker import (
 )
 
 __all__ = ["check_broker", "collect", "configure", "current_stage", "missing", "require_worker", "submit_document"]
+
+
+def configure(settings: Settings) -> Settings:
+    """The workers' configuration, except that reading a task's state raises at once when Redis is away. The
+    workers' backend retries through an outage silently (``result_backend_always_retry``, minutes); a client
+    following a batch must say what it is waiting for instead (:class:`~pipeline.app.outages.Patience`).
+    Only clients call this (the CLI and the API, which run no task), in the thread that follows the batch: Celery's
+    backend is per thread."""
+    configured = worker.configure(settings)
+    app.backend.always_retry = False
+    return configured
 
 
 def submit_document(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> AsyncResult:
@@ -57,9 +69,7 @@ def current_stage(result: AsyncResult) -> str:
 
 
 def check_broker() -> None:
-    """Raise at once (redis ConnectionError) when Redis does not answer. Reading results retries through an
-    outage silently (``result_backend_always_retry``, for the workers' sake); a client following a batch pings
-    first, so it can say what it is waiting for."""
+    """Raise at once (redis ConnectionError) when Redis does not answer, before the states are read."""
     app.backend.client.ping()
 
 

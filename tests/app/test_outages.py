@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,28 @@ def test_anything_but_an_outage_is_raised_at_once(tmp_path: Path) -> None:
     with pytest.raises(KeyError):
         patience.call(lambda: {}["missing"])
     assert told == []
+
+
+def test_a_client_reading_states_is_told_at_once_that_redis_is_away(tmp_path: Path) -> None:
+    """The workers' backend retries through an outage for minutes; the client following a batch must raise at
+    once instead (then Patience says what it waits for). Seen in CI: a Redis stop that fell between the ping and
+    the reads left the CLI silent for the whole outage."""
+    from celery.result import AsyncResult
+
+    from pipeline.devtools.services.redis_server import start_redis, stop_redis
+    from pipeline.entry import worker_client
+    from tests.conftest import free_port
+
+    settings = load_settings(tmp_path, environ={"ARCHIVE_REDIS__PASSWORD": "outage-test-pw",
+                                                "ARCHIVE_REDIS__PORT": str(free_port())})
+    start_redis(settings)
+    try:
+        worker_client.configure(settings)
+        result = AsyncResult("no-such-task", app=worker_client.app)
+        assert worker_client.current_stage(result) == ""  # PENDING: nothing to say yet
+    finally:
+        stop_redis(settings)
+    started = time.monotonic()
+    with pytest.raises(redis.ConnectionError):
+        worker_client.current_stage(result)
+    assert time.monotonic() - started < 30  # redis-py's own reconnects (~5 s), not the backend's minutes
