@@ -7,8 +7,14 @@ whitespace, so index and query can never drift apart, whatever the engine.
   words such as "về", "và", "của" carry meaning in titles).
 - An *exact* form (diacritics kept) and a *folded* form (NFD, combining marks dropped, đ→d): people type
   without diacritics and OCR drops or confuses tone marks ("vãn bản", "ƯBND").
-- Document numbers such as ``07/CT-BTTTT`` or ``28/2018/QĐ-TTg`` are kept whole *and* by parts
-  (``07``, ``ct-btttt``, ``ct``, ``btttt``), so a lookup by symbol or by number alone works.
+- The folded form also joins the two correct spellings of a syllable whose vowel is i or y alone after
+  h, k, l, m, qu, s, t, v (kí/ký, lí/lý, mĩ/mỹ, quí/quý, tỉ/tỷ, sĩ/sỹ, hi/hy, vi/vy): "chỉnh lí" finds
+  "chỉnh lý". Only there: tai/tay, mai/may, tui/tuy are different words and stay apart.
+- Document numbers such as ``07/CT-BTTTT`` or ``28/2018/QĐ-TTg`` are kept whole, by parts (``07``,
+  ``ct-btttt``, ``ct``, ``btttt``) and by leading parts (``28/2018``, ``28/2018/qđ``), so a lookup by
+  symbol, by number alone or by the number and year a citation gives works.
+- In a number's folded form, a piece that is mostly digits has the letters OCR mistakes for digits read
+  as those digits (``2O20`` → ``2020``, ``4S`` → ``45``), and Ð (eth, OCR's Đ) folds like Đ.
 """
 
 from __future__ import annotations
@@ -27,17 +33,46 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).lower()
 
 
+# The i/y syllables (see the module's docstring): onset + a lone i or y; folded to the y spelling.
+_IY_RE = re.compile(r"\b(qu|[hklmstv])[iy]\b", re.IGNORECASE)
+_DIGIT_LOOKALIKES = str.maketrans({"o": "0", "l": "1", "i": "1", "s": "5", "b": "8", "z": "2", "g": "9"})
+
+
+def _y(match: re.Match[str]) -> str:
+    return match.group(1) + ("Y" if match.group(0)[-1].isupper() else "y")
+
+
 def fold(text: str) -> str:
-    """Remove diacritics (tone and vowel marks) and map đ→d; input and output NFC."""
+    """Remove diacritics (tone and vowel marks), map đ/ð→d and spell i/y syllables one way; NFC in and out."""
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D"))
+    plain = stripped.translate(_D)
+    return _IY_RE.sub(_y, unicodedata.normalize("NFC", plain))
+
+
+_D = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
+
+
+def _digit_piece(piece: str) -> str:
+    """A number's piece that is mostly digits, with OCR's letter-for-digit mistakes read as digits."""
+    digits = sum(ch.isdigit() for ch in piece)
+    if not digits or digits < len(piece) - digits:
+        return piece
+    repaired = piece.translate(_DIGIT_LOOKALIKES)
+    return repaired if repaired.isdigit() else piece
 
 
 @lru_cache(maxsize=262_144)
 def fold_token(token: str) -> str:
-    """``fold`` for one token, cached: a corpus has far fewer distinct tokens than tokens."""
-    return fold(token)
+    """``fold`` for one token, and in a token with digits, each piece repaired (:func:`_digit_piece`). Cached:
+    a corpus has far fewer distinct tokens than tokens."""
+    folded = fold(token)
+    if not any(ch.isdigit() for ch in folded):
+        return folded
+    return "".join(_digit_piece(piece) for piece in _PIECES.split(folded))
+
+
+_PIECES = re.compile(r"([/\-])")
 
 
 def key(value: str) -> str:
@@ -62,6 +97,23 @@ def code_parts(token: str) -> list[str]:
     return [p for p in parts if not (p in seen or seen.add(p))]
 
 
+def code_leads(token: str) -> list[str]:
+    """The leading parts of a code that are neither a piece nor the whole: ``28/2018/qđ-ttg`` →
+    ``28/2018, 28/2018/qđ``; ``07/ct-btttt`` → ``07/ct``. A citation "số 28/2018" finds the decision."""
+    cuts = [m.start() for m in _JOINERS.finditer(token)][1:]
+    return [token[:cut] for cut in cuts]
+
+
+def numeric_lead(token: str, shortest: int = 3) -> str:
+    """The leading digit pieces of a code ("45/2020" of ``45/2020/qđ-ubnd``): what a tolerant match of an
+    OCR-damaged number keeps exactly (a wrong digit is another document). "" without a letter piece after
+    them or when shorter than ``shortest`` ("07" is found in too many documents to anchor anything)."""
+    pieces = _JOINERS.split(token)
+    n = next((i for i, piece in enumerate(pieces) if not piece.isdigit()), len(pieces))
+    lead = token[: sum(len(p) + 1 for p in pieces[:n]) - 1] if 0 < n < len(pieces) else ""
+    return lead if len(lead) >= shortest else ""
+
+
 def words(text: str) -> list[str]:
     """Normalized tokens as typed (codes whole, not expanded): the query side's unit."""
     return TOKEN_RE.findall(normalize(text))
@@ -74,6 +126,7 @@ def tokens(text: str) -> list[str]:
         out.append(tok)
         if is_code(tok):
             out.extend(code_parts(tok))
+            out.extend(code_leads(tok))
     return out
 
 

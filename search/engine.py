@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from search import highlight
-from search.analysis import TOKEN_RE, analyze, edit_distance, fold, fuzzy_distance, key, normalize, tokens
+from search.analysis import (
+    TOKEN_RE,
+    analyze,
+    edit_distance,
+    fold,
+    fold_token,
+    fuzzy_distance,
+    key,
+    normalize,
+    tokens,
+)
 from search.model import Hit, IndexDoc, SearchQuery, SearchResults, StaleIndexError, clearance_rank
 from search.query import (
     FACET_FIELDS,
@@ -112,7 +122,7 @@ def to_row(doc: IndexDoc) -> dict[str, Any]:
         "title_f": title_f,
         "content_e": content_e,
         "content_f": content_f,
-        "number_f": " ".join(fold(t) for t in tokens(doc.doc_number)),
+        "number_f": " ".join(fold_token(t) for t in tokens(doc.doc_number)),
         "number_whole": fold(normalize(doc.doc_number.strip())),
     }
     facet_values = {

@@ -5,8 +5,11 @@ backend (e.g. OpenSearch) needs no knowledge of Vietnamese or of ranking rules. 
 
 - every word must match (in the selected fields), folded; the exact spelling adds score, so a query with
   diacritics ranks documents with exactly those diacritics first;
-- consecutive words score as a phrase, near words as a sloppy phrase (proximity);
-- a document number matches whole or by parts, and the whole number in the number field ranks first;
+- consecutive words score as a phrase, near words as a sloppy phrase (proximity), and each pair of words
+  typed together scores when found together ("quế thanh … Hội An" before "Quế Sơn … thanh tra … Hội An");
+- a document number matches whole, by parts or by a leading part, and the whole number in the number field
+  ranks first; a cited number OCR damaged in its letters ("45/2020/QĐ-U8ND") still matches at a low score,
+  its leading digits kept exactly (:func:`~search.analysis.numeric_lead`);
 - fuzzy mode (OCR tolerance) adds edit-distance variants of each folded word.
 """
 
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
-from search.analysis import code_parts, fold, fuzzy_distance, is_code, key, normalize, words
+from search.analysis import code_parts, fold_token, fuzzy_distance, is_code, key, normalize, numeric_lead, words
 from search.model import FIELDS
 
 
@@ -84,12 +88,16 @@ B_NUMBER_PART = 4.0
 B_TITLE_F = 2.5
 B_TITLE_E = 1.5
 B_CONTENT_F = 1.0
-B_CONTENT_E = 0.8
+B_CONTENT_E = 1.2
 B_PHRASE_TITLE = 3.0
 B_PHRASE_CONTENT = 2.0
 B_NEAR = 1.0
+B_PAIR = 1.0
+B_ALL_EXACT = 3.0  # every word typed with diacritics found spelled so
 NEAR_SLOP = 3
 B_FUZZY = 0.3
+B_LOOSE = 0.5  # a word typed with diacritics found only without them (another word, or OCR damage)
+CODE_DAMAGE = 1  # edits allowed in a cited number anchored by its leading digits
 
 
 @dataclass
@@ -98,6 +106,7 @@ class Word:
     folded: str
     code: bool = False
     fuzzy: bool = False  # found nothing as typed: also match near spellings (OCR damage)
+    optional: bool = False  # "số" before a number ("Quyết định số 45/2020"): the decision need not say it
 
     @property
     def marked(self) -> bool:
@@ -120,14 +129,14 @@ class Plan:
 
 
 def _word(tok: str) -> Word:
-    return Word(tok, fold(tok), is_code(tok))
+    return Word(tok, fold_token(tok), is_code(tok))
 
 
 def with_fuzzy(plan: Plan, weak: set[str]) -> Plan:
     """A copy of ``plan`` whose words in ``weak`` (folded) also match near spellings."""
 
     def mark(ws: list[Word]) -> list[Word]:
-        return [Word(w.exact, w.folded, w.code, w.folded in weak) for w in ws]
+        return [Word(w.exact, w.folded, w.code, w.folded in weak, w.optional) for w in ws]
 
     return Plan(mark(plan.words), [mark(p) for p in plan.phrases])
 
@@ -137,29 +146,42 @@ def parse(text: str) -> Plan:
     text = normalize(text)
     phrases = [[_word(t) for t in words(m)] for m in re.findall(r'"([^"]*)"', text)]
     rest = re.sub(r'"[^"]*"', " ", text).replace('"', " ")
-    return Plan([_word(t) for t in words(rest)], [p for p in phrases if p])
+    free = [_word(t) for t in words(rest)]
+    for before, word in pairwise(free):
+        before.optional = word.code and before.folded == NUMBER_WORD
+    return Plan(free, [p for p in phrases if p])
+
+
+NUMBER_WORD = "so"  # "số", the word before a cited number
+
+
+def _loose(w: Word) -> float:
+    return B_LOOSE if w.marked else 1.0
 
 
 def _word_clause(w: Word, fields: set[str]) -> Node:
     """One word: matches if any selected field has it (folded); exact spelling and title add score."""
     should: list[Node] = []
     if w.code:
-        parts = [fold(p) for p in code_parts(w.exact)]
+        parts = [fold_token(p) for p in code_parts(w.exact)]
         if "number" in fields:
             should.append(Term("number_f", w.folded, B_NUMBER_WHOLE))
             should.append(Bool(must=[Term("number_f", p) for p in parts], boost=B_NUMBER_PART / len(parts)))
+        lead = numeric_lead(w.folded)
         for fld, b in (("title_f", B_TITLE_F), ("content_f", B_CONTENT_F)):
             if fld.split("_")[0] in fields:
                 should.append(Term(fld, w.folded, b))
+                if lead:  # OCR damage in the letters: the leading digits anchor it, so no flood of near numbers
+                    should.append(Bool(must=[Term(fld, lead), Fuzzy(fld, w.folded, CODE_DAMAGE)], boost=B_FUZZY))
         return Bool(should=should)
     if "number" in fields:
         should.append(Term("number_f", w.folded, B_NUMBER_PART))
     if "title" in fields:
-        should.append(Term("title_f", w.folded, B_TITLE_F))
+        should.append(Term("title_f", w.folded, B_TITLE_F * _loose(w)))
         if w.marked:
             should.append(Term("title_e", w.exact, B_TITLE_E))
     if "content" in fields:
-        should.append(Term("content_f", w.folded, B_CONTENT_F))
+        should.append(Term("content_f", w.folded, B_CONTENT_F * _loose(w)))
         if w.marked:
             should.append(Term("content_e", w.exact, B_CONTENT_E))
     dist = fuzzy_distance(w.folded)
@@ -177,9 +199,9 @@ def _phrase_clauses(ws: list[Word], fields: set[str], slop: int, boost: float) -
     marked = any(w.marked for w in ws)
     for part, fb in (("title", B_PHRASE_TITLE / B_PHRASE_CONTENT), ("content", 1.0)):
         if part in fields:
-            out.append(Phrase(f"{part}_f", folded, slop, boost * fb))
+            out.append(Phrase(f"{part}_f", folded, slop, boost * fb * (B_LOOSE if marked else 1.0)))
             if marked:
-                out.append(Phrase(f"{part}_e", exact, slop, boost * fb * 0.5))
+                out.append(Phrase(f"{part}_e", exact, slop, boost * fb))
     return out
 
 
@@ -189,8 +211,8 @@ def compile_plan(plan: Plan, fields: list[str] | None = None) -> Node:
     unknown = sel - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown search field(s) {sorted(unknown)}; expected {', '.join(FIELDS)}")
-    must: list[Node] = [_word_clause(w, sel) for w in plan.words]
-    should: list[Node] = []
+    must: list[Node] = [_word_clause(w, sel) for w in plan.words if not w.optional]
+    should: list[Node] = [_word_clause(w, sel) for w in plan.words if w.optional]
     for ph in plan.phrases:
         if len(ph) == 1:
             must.append(_word_clause(ph[0], sel))
@@ -205,6 +227,14 @@ def compile_plan(plan: Plan, fields: list[str] | None = None) -> Node:
     if len(plain) >= 2:
         should.extend(_phrase_clauses(plain, sel, 0, B_PHRASE_CONTENT))
         should.extend(_phrase_clauses(plain, sel, NEAR_SLOP, B_NEAR))
+    if len(plain) >= 3:
+        for pair in pairwise(plain):
+            should.extend(_phrase_clauses(list(pair), sel, 0, B_PAIR))
+    marked = [w for w in plain if w.marked]
+    exact_fields = [f"{part}_e" for part in ("title", "content") if part in sel]
+    if marked and exact_fields:
+        should.append(Bool(must=[Bool(should=[Term(f, w.exact) for f in exact_fields]) for w in marked],
+                           boost=B_ALL_EXACT))
     return Bool(must=must, should=should)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from search.model import IndexLockedError, StaleIndexError
 
 # Bump when analysis, field layout or schema change: older indexes must be rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: i/y spellings folded together, numbers' leading parts and digit repairs
 FORMAT_FILE = "search-format.json"
 LOCK_FILE = ".write.lock"
 PAGES_FILE = "pages.sqlite"

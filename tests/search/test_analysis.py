@@ -6,7 +6,18 @@ import unicodedata
 
 import pytest
 
-from search.analysis import analyze, code_parts, edit_distance, fold, fuzzy_distance, key, tokens
+from search.analysis import (
+    analyze,
+    code_leads,
+    code_parts,
+    edit_distance,
+    fold,
+    fold_token,
+    fuzzy_distance,
+    key,
+    numeric_lead,
+    tokens,
+)
 from search.query import parse
 
 
@@ -25,18 +36,55 @@ def test_single_letter_syllables_and_no_stop_words():
 
 
 @pytest.mark.parametrize(
-    ("number", "whole", "parts"),
+    ("number", "whole", "parts", "leads"),
     [
-        ("07/CT-BTTTT", "07/ct-btttt", ["07", "ct-btttt", "ct", "btttt"]),
-        ("2256/QĐ-BTTTT", "2256/qđ-btttt", ["2256", "qđ-btttt", "qđ", "btttt"]),
-        ("28/2018/QĐ-TTg", "28/2018/qđ-ttg", ["28", "2018", "qđ-ttg", "qđ", "ttg"]),
+        ("07/CT-BTTTT", "07/ct-btttt", ["07", "ct-btttt", "ct", "btttt"], ["07/ct"]),
+        ("2256/QĐ-BTTTT", "2256/qđ-btttt", ["2256", "qđ-btttt", "qđ", "btttt"], ["2256/qđ"]),
+        ("28/2018/QĐ-TTg", "28/2018/qđ-ttg", ["28", "2018", "qđ-ttg", "qđ", "ttg"], ["28/2018", "28/2018/qđ"]),
     ],
 )
-def test_document_numbers_whole_and_parts(number, whole, parts):
+def test_document_numbers_whole_by_parts_and_by_leading_parts(number, whole, parts, leads):
     toks = tokens(number)
     assert toks[0] == whole
-    assert toks[1:] == parts == code_parts(whole)
+    assert toks[1:] == parts + leads
+    assert parts == code_parts(whole) and leads == code_leads(whole)
     assert analyze(number)[1].split()[0] == fold(whole)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("kí", "ký"), ("lí", "lý"), ("mĩ", "mỹ"), ("quí", "quý"), ("tỉ", "tỷ"), ("sĩ", "sỹ"), ("hi", "hy"), ("Vi", "Vy"),
+     ("KÍ", "KÝ")],
+)
+def test_i_and_y_spellings_fold_together(one, other):
+    assert fold(one) == fold(other)
+    assert analyze(f"chỉnh {one}")[0] != analyze(f"chỉnh {other}")[0]  # the exact form keeps the user's spelling
+
+
+@pytest.mark.parametrize(("one", "other"), [("tai", "tay"), ("mai", "may"), ("tui", "tuy"), ("khi", "khy"),
+                                            ("thi", "thy"), ("gi", "gy"), ("i", "y")])
+def test_other_i_and_y_words_stay_apart(one, other):
+    assert fold(one) != fold(other)
+
+
+@pytest.mark.parametrize(
+    ("scanned", "typed"),
+    [("45/2O20/QÐ-UBND", "45/2020/QĐ-UBND"), ("4S/2020/QĐ-UBND", "45/2020/QĐ-UBND"), ("l5/CT-TTg", "15/CT-TTg")],
+)
+def test_ocr_letters_for_digits_in_a_number_fold_to_the_digits(scanned, typed):
+    assert analyze(scanned)[1] == analyze(typed)[1]
+
+
+def test_words_with_letters_keep_them():
+    assert [fold_token(t) for t in ("so", "covid19", "ubnd", "2019-2025", "qđ-ubnd")] == [
+        "so", "covid19", "ubnd", "2019-2025", "qd-ubnd"]
+
+
+def test_numeric_lead_anchors_only_long_enough_digits():
+    assert numeric_lead("45/2020/qd-ubnd") == "45/2020"
+    assert numeric_lead("2256/qd-btttt") == "2256"
+    assert numeric_lead("07/ct-btttt") == ""  # too common a token to anchor a tolerant match
+    assert numeric_lead("2019-2025") == ""  # no letters: nothing to tolerate
 
 
 def test_query_parse_phrases_words_and_codes():
