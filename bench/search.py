@@ -7,6 +7,9 @@ facets and highlighted snippets of the first 10 hits) per query type. One proces
     .venv/bin/python -m bench.search --sizes 1000 --queries 50          # quick smoke run
     .venv/bin/python -m bench.search --sizes 100000 --million            # adds 1M docs for tantivy
 
+Each size runs twice, side by side: with the word-pair fields (phrases as term lookups) and without them
+(phrases by positions); ``--pairs on`` or ``off`` runs one.
+
 The corpus: ~400 syllables per document over two pages, words of 1–3 syllables drawn from a
 Zipf distribution (s=1.1) over a vocabulary built from real Vietnamese syllables; metadata fields
 (type, issuer, unit, origin, classification, date, signed) and document numbers like ``123/QĐ-UBND``.
@@ -169,10 +172,10 @@ def _dir_size(path: Path, exclude: str = "") -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.name.startswith(exclude or "\0"))
 
 
-def run(engine: str, n_docs: int, n_queries: int, workdir: Path, corpus: Corpus) -> dict:
-    path = workdir / f"{engine}-{n_docs}"
+def run(engine: str, n_docs: int, n_queries: int, workdir: Path, corpus: Corpus, pairs: bool = True) -> dict:
+    path = workdir / f"{engine}-{n_docs}-{'pairs' if pairs else 'positions'}"
     shutil.rmtree(path, ignore_errors=True)
-    ix = open_index(engine, path)
+    ix = open_index(engine, path, with_pairs=pairs)
     t0 = time.perf_counter()
     chunk = 20_000
     for start in range(0, n_docs, chunk):
@@ -181,6 +184,7 @@ def run(engine: str, n_docs: int, n_queries: int, workdir: Path, corpus: Corpus)
     result: dict = {
         "engine": engine,
         "docs": n_docs,
+        "pairs": pairs,
         "index_s": round(index_s, 1),
         "docs_per_s": round(n_docs / index_s),
         "index_mb": round(_dir_size(path, "pages.sqlite") / 1e6, 1),
@@ -221,7 +225,8 @@ def run(engine: str, n_docs: int, n_queries: int, workdir: Path, corpus: Corpus)
 
 
 def _print(r: dict) -> None:
-    print(f"\n## {r['engine']} — {r['docs']:,} documents")
+    phrases = "word-pair fields" if r["pairs"] else "positions only (no word-pair fields)"
+    print(f"\n## {r['engine']} — {r['docs']:,} documents — phrases by {phrases}")
     print(
         f"indexing: {r['docs_per_s']:,} docs/s ({r['index_s']} s); index {r['index_mb']} MB "
         f"+ page store {r['page_store_mb']} MB; suggest {r['suggest_ms']} ms"
@@ -244,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=None, help="index directory (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the indexes")
     ap.add_argument("--json", action="store_true", help="print results as JSON lines too")
+    ap.add_argument("--pairs", choices=("both", "on", "off"), default="both",
+                    help="word-pair fields for phrases: both side by side (default), or one")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.million:
@@ -259,12 +266,13 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 if engine != "tantivy" and n >= 1_000_000:
                     continue
-                r = run(engine, n, args.queries, workdir, corpus)
-                _print(r)
-                if args.json:
-                    print(json.dumps(r, ensure_ascii=False))
-                if not args.keep:
-                    shutil.rmtree(workdir / f"{engine}-{n}", ignore_errors=True)
+                for pairs in {"both": (True, False), "on": (True,), "off": (False,)}[args.pairs]:
+                    r = run(engine, n, args.queries, workdir, corpus, pairs)
+                    _print(r)
+                    if args.json:
+                        print(json.dumps(r, ensure_ascii=False))
+                    if not args.keep:
+                        shutil.rmtree(workdir / f"{engine}-{n}-{'pairs' if pairs else 'positions'}", ignore_errors=True)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

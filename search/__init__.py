@@ -49,12 +49,16 @@ __all__ = [
 ]
 
 
-def open_index(engine: str, index_dir: Path, page_texts: Callable[[str], list[str]] | None = None) -> SearchIndex:
+def open_index(
+    engine: str, index_dir: Path, page_texts: Callable[[str], list[str]] | None = None, with_pairs: bool = True
+) -> SearchIndex:
     """Open (or create) the index in ``index_dir``.
 
     ``page_texts(doc_id)`` supplies page texts for snippets from archive storage; when omitted the
     index keeps its own page store (``pages.sqlite``) next to the engine files. An index of another
     format version or engine raises ``StaleIndexError`` on first use; ``rebuild()`` still works on it.
+    ``with_pairs`` (a new index, or a rebuild): index word pairs, so phrases are term lookups (the benchmark
+    compares both).
     """
     backend: Backend
     if engine == "tantivy":
@@ -67,4 +71,4 @@ def open_index(engine: str, index_dir: Path, page_texts: Callable[[str], list[st
         backend = WhooshBackend(Path(index_dir))
     else:
         raise ValueError(f"unknown search engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    return IndexBase(backend, Path(index_dir), page_texts)
+    return IndexBase(backend, Path(index_dir), page_texts, with_pairs)

@@ -130,10 +130,42 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+PAIR_JOIN = "_"
+
+
+def pairs(text: str) -> str:
+    """Adjacent folded words joined ("van_ban ban_dien dien_tu"), space-separated: one term per pair, so a
+    phrase is a few term lookups instead of a position check (issue 16: phrase p95 126 → 20 ms at 1M). A
+    document number breaks the chain (its parts follow it in the positional fields)."""
+    return analyze_with_pairs(text)[2]
+
+
 def analyze(text: str) -> tuple[str, str]:
     """(exact, folded) token strings, space-joined, ready for a whitespace-splitting engine field."""
     toks = tokens(text)
     return " ".join(toks), " ".join(fold_token(t) for t in toks)
+
+
+def analyze_with_pairs(text: str) -> tuple[str, str, str]:
+    """``analyze`` and ``pairs`` in one pass over the words (indexing speed)."""
+    exact: list[str] = []
+    folded: list[str] = []
+    joined: list[str] = []
+    last = ""
+    for word in words(text):
+        f = fold_token(word)
+        exact.append(word)
+        folded.append(f)
+        if is_code(word):
+            extra = code_parts(word) + code_leads(word)
+            exact.extend(extra)
+            folded.extend(fold_token(t) for t in extra)
+            last = ""
+            continue
+        if last:
+            joined.append(last + PAIR_JOIN + f)
+        last = f
+    return " ".join(exact), " ".join(folded), " ".join(joined)
 
 
 def fuzzy_distance(term: str) -> int:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from search import highlight
 from search.analysis import (
     TOKEN_RE,
-    analyze,
+    analyze_with_pairs,
     edit_distance,
     fold,
     fold_token,
@@ -32,6 +32,7 @@ from search.model import Hit, IndexDoc, SearchQuery, SearchResults, StaleIndexEr
 from search.query import (
     FACET_FIELDS,
     KEY_FIELDS,
+    PAIR_FIELDS,
     Bool,
     MatchAll,
     Node,
@@ -47,7 +48,7 @@ from search.query import (
     restrict,
     with_fuzzy,
 )
-from search.store import LOCK_FILE, PAGES_FILE, PageStore, check_format, write_format, write_lock
+from search.store import LOCK_FILE, PAGES_FILE, PageStore, check_format, has_pairs, write_format, write_lock
 
 NEAR_MIN = 3  # fewer strict hits than this: also try near (fuzzy) matches
 MLT_TERMS = 25
@@ -107,10 +108,10 @@ def _ymd(d: date | None) -> int:
     return d.year * 10000 + d.month * 100 + d.day if d else 0
 
 
-def to_row(doc: IndexDoc) -> dict[str, Any]:
-    """An IndexDoc as analyzed engine fields (the same for every engine)."""
-    title_e, title_f = analyze(doc.title)
-    content_e, content_f = analyze("\n".join(doc.pages))
+def to_row(doc: IndexDoc, with_pairs: bool = True) -> dict[str, Any]:
+    """An IndexDoc as analyzed engine fields (the same for every engine); ``with_pairs``: the word-pair fields."""
+    title_e, title_f, title_p = analyze_with_pairs(doc.title)
+    content_e, content_f, content_p = analyze_with_pairs("\n".join(doc.pages))
     row: dict[str, Any] = {
         "id": doc.id,
         "doc_number": doc.doc_number.strip(),
@@ -125,6 +126,8 @@ def to_row(doc: IndexDoc) -> dict[str, Any]:
         "number_f": " ".join(fold_token(t) for t in tokens(doc.doc_number)),
         "number_whole": fold(normalize(doc.doc_number.strip())),
     }
+    if with_pairs:
+        row[PAIR_FIELDS["title"]], row[PAIR_FIELDS["content"]] = title_p, content_p
     facet_values = {
         "doc_type": doc.doc_type.strip(),
         "issuer": doc.issuer.strip(),
@@ -149,6 +152,7 @@ class IndexBase:
         backend: Backend,
         index_dir: Path,
         page_texts: Callable[[str], list[str]] | None = None,
+        with_pairs: bool = True,
     ):
         self.backend = backend
         self.index_dir = index_dir
@@ -161,9 +165,13 @@ class IndexBase:
                 fresh = check_format(index_dir, backend.name)
                 backend.open(create=fresh)
                 if fresh:
-                    write_format(index_dir, backend.name)
+                    write_format(index_dir, backend.name, with_pairs)
         except StaleIndexError as exc:  # usable for rebuild() only
             self._stale = exc
+        # An index keeps what it was written with (pairs are used only where every document has them);
+        # rebuild() writes what was asked for.
+        self._asked_pairs = with_pairs
+        self.pairs = has_pairs(index_dir) if self._stale is None else with_pairs
 
     # ---- writes --------------------------------------------------------------------------------
     def _ready(self) -> None:
@@ -172,7 +180,7 @@ class IndexBase:
 
     def _rows(self, docs: Iterable[IndexDoc], batch: list[tuple[str, list[str]]]) -> Iterator[dict[str, Any]]:
         for doc in docs:
-            row = to_row(doc)
+            row = to_row(doc, self.pairs)
             if self.pages is not None:
                 batch.append((doc.id, list(doc.pages)))
                 if len(batch) >= 500:
@@ -209,7 +217,8 @@ class IndexBase:
                 self._stale = None
             if self.pages is not None:
                 self.pages.wipe()
-            write_format(self.index_dir, self.backend.name)
+            self.pairs = self._asked_pairs
+            write_format(self.index_dir, self.backend.name, self.pairs)
             self._add_locked(docs, wipe=True)
 
     def _clear_dir(self) -> None:
@@ -265,7 +274,7 @@ class IndexBase:
         page, size = max(1, q.page), max(1, min(q.page_size, 100))
         # no words: a listing, newest first (relevance would be an arbitrary engine order)
         offset, by_date = (page - 1) * size, q.sort == "date" or plan.empty
-        scoring = MatchAll() if plan.empty else compile_plan(plan, q.fields)
+        scoring = MatchAll() if plan.empty else compile_plan(plan, q.fields, self.pairs)
         raw = self.backend.execute(restrict(scoring, cons), offset, size, by_date, facets=True)
         near, did_you_mean = False, None
         if not plan.empty and raw.total < NEAR_MIN:
@@ -277,7 +286,7 @@ class IndexBase:
             if weak:
                 plan = with_fuzzy(plan, weak)
                 fuzzy = self.backend.execute(
-                    restrict(compile_plan(plan, q.fields), cons), offset, size, by_date, facets=True
+                    restrict(compile_plan(plan, q.fields, self.pairs), cons), offset, size, by_date, facets=True
                 )
                 if fuzzy.total > raw.total:
                     raw, near = fuzzy, True
@@ -308,7 +317,7 @@ class IndexBase:
         return " ".join(out) if changed else None
 
     def _visible_count(self, word: Word, fields: list[str] | None, cons: Bool) -> int:
-        return self.backend.execute(restrict(compile_plan(Plan([word], []), fields), cons), 0, 1).total
+        return self.backend.execute(restrict(compile_plan(Plan([word], []), fields, self.pairs), cons), 0, 1).total
 
     def suggest(self, prefix: str, clearance: str = "public") -> list[str]:
         """Autocomplete: document numbers, then titles, of visible documents starting with ``prefix``."""

@@ -19,7 +19,17 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from search.analysis import code_parts, fold_token, fuzzy_distance, is_code, key, normalize, numeric_lead, words
+from search.analysis import (
+    PAIR_JOIN,
+    code_parts,
+    fold_token,
+    fuzzy_distance,
+    is_code,
+    key,
+    normalize,
+    numeric_lead,
+    words,
+)
 from search.model import FIELDS
 
 
@@ -79,6 +89,7 @@ Node = Term | Fuzzy | Phrase | Prefix | Range | Bool | MatchAll
 # ---- field names shared by all engines ---------------------------------------------------------
 # text fields (whitespace-split, positions): *_e exact, *_f folded
 TEXT_FIELDS = ("title_e", "title_f", "content_e", "content_f", "number_f")
+PAIR_FIELDS = {"title": "title_p", "content": "content_p"}  # word pairs, no positions (search.analysis.pairs)
 FACET_FIELDS = {name: f"fc_{name}" for name in ("doc_type", "issuer", "unit", "origin", "year", "signed")}
 KEY_FIELDS = {name: f"k_{name}" for name in ("doc_type", "issuer", "unit", "origin", "signed")}
 
@@ -205,8 +216,34 @@ def _phrase_clauses(ws: list[Word], fields: set[str], slop: int, boost: float) -
     return out
 
 
-def compile_plan(plan: Plan, fields: list[str] | None = None) -> Node:
-    """The scoring query for a plan (filters are added by the caller); words flagged fuzzy get variants."""
+def _pair_clauses(ws: list[Word], fields: set[str], boost: float) -> list[Node]:
+    """Consecutive words as word-pair terms (``search.analysis.pairs``): a phrase of two words exactly, of more
+    words every adjacent pair present. Term lookups, no positions: what ranks phrases on an index with pairs."""
+    terms = [f"{a.folded}{PAIR_JOIN}{b.folded}" for a, b in pairwise(ws)]
+    out: list[Node] = []
+    for part, fb in (("title", B_PHRASE_TITLE / B_PHRASE_CONTENT), ("content", 1.0)):
+        if part in fields:
+            field_name = PAIR_FIELDS[part]
+            out.append(
+                Term(field_name, terms[0], boost * fb)
+                if len(terms) == 1
+                else Bool(must=[Term(field_name, t) for t in terms], boost=boost * fb)
+            )
+    return out
+
+
+def _quoted(ws: list[Word], fields: set[str], pairs: bool) -> list[Node]:
+    """A quoted phrase: its words adjacent. With pairs: every adjacent pair of it present, by term lookups. From
+    three words on that is not quite the phrase ("a b … b c" matches "a b c"), but checking positions costs
+    what the pairs save (tantivy's phrase scorer scans on to the next match), and such documents are rare."""
+    if not pairs:
+        return _phrase_clauses(ws, fields, 0, B_PHRASE_CONTENT)
+    return _pair_clauses(ws, fields, B_PHRASE_CONTENT)
+
+
+def compile_plan(plan: Plan, fields: list[str] | None = None, pairs: bool = False) -> Node:
+    """The scoring query for a plan (filters are added by the caller); words flagged fuzzy get variants.
+    ``pairs``: the index has word-pair fields; phrases rank by them instead of by positions."""
     sel = set(fields or FIELDS)
     unknown = sel - set(FIELDS)
     if unknown:
@@ -217,24 +254,28 @@ def compile_plan(plan: Plan, fields: list[str] | None = None) -> Node:
         if len(ph) == 1:
             must.append(_word_clause(ph[0], sel))
             continue
-        exact_req = _phrase_clauses(ph, sel, 0, B_PHRASE_CONTENT)
+        exact_req = _quoted(ph, sel, pairs)
         if any(w.fuzzy for w in ph):  # a damaged word breaks the phrase: require its words, rank the phrase
             must.append(Bool(must=[_word_clause(w, sel) for w in ph]))
             should.extend(exact_req)
         else:
             must.append(Bool(should=exact_req))
     plain = [w for w in plan.words if not w.code]
-    if len(plain) >= 2:
+    if len(plain) >= 2 and pairs:
+        should.extend(_pair_clauses(plain, sel, B_PHRASE_CONTENT))
+    elif len(plain) >= 2:
         should.extend(_phrase_clauses(plain, sel, 0, B_PHRASE_CONTENT))
         should.extend(_phrase_clauses(plain, sel, NEAR_SLOP, B_NEAR))
     if len(plain) >= 3:
         for pair in pairwise(plain):
-            should.extend(_phrase_clauses(list(pair), sel, 0, B_PAIR))
-    marked = [w for w in plain if w.marked]
+            duo = list(pair)
+            should.extend(_pair_clauses(duo, sel, B_PAIR) if pairs else _phrase_clauses(duo, sel, 0, B_PAIR))
+    marked = [w for w in plan.all_words() if w.marked and not w.code]  # quoted ones too
     exact_fields = [f"{part}_e" for part in ("title", "content") if part in sel]
     if marked and exact_fields:
-        should.append(Bool(must=[Bool(should=[Term(f, w.exact) for f in exact_fields]) for w in marked],
-                           boost=B_ALL_EXACT))
+        should.append(
+            Bool(must=[Bool(should=[Term(f, w.exact) for f in exact_fields]) for w in marked], boost=B_ALL_EXACT)
+        )
     return Bool(must=must, should=should)
 
 
@@ -266,6 +307,20 @@ def filters(
     if exclude_id:
         out.must_not.append(Term("id", exclude_id))
     return out
+
+
+def matching(node: Node) -> Node:
+    """The same documents without the clauses that only score (should clauses beside a must or a filter):
+    what facets count. Counting over the scoring tree evaluated every phrase and pair a second time."""
+    if not isinstance(node, Bool):
+        return node
+    required = node.must or node.filter
+    return Bool(
+        must=[matching(n) for n in node.must],
+        should=[] if required else [matching(n) for n in node.should],
+        must_not=node.must_not,
+        filter=node.filter,
+    )
 
 
 def restrict(scoring: Node, constraint: Bool) -> Bool:

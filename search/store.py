@@ -19,11 +19,17 @@ from pathlib import Path
 from search.model import IndexLockedError, StaleIndexError
 
 # Bump when analysis, field layout or schema change: older indexes must be rebuilt.
-FORMAT_VERSION = 2  # 2: i/y spellings folded together, numbers' leading parts and digit repairs
+FORMAT_VERSION = 2  # 2: i/y spellings folded together, numbers' leading parts and digit repairs, word pairs
 FORMAT_FILE = "search-format.json"
 LOCK_FILE = ".write.lock"
 PAGES_FILE = "pages.sqlite"
 SIDE_FILES = {FORMAT_FILE, LOCK_FILE, PAGES_FILE, PAGES_FILE + "-wal", PAGES_FILE + "-shm"}
+
+
+def has_pairs(index_dir: Path) -> bool:
+    """Whether the index was written with its word-pair fields (``search.analysis.pairs``)."""
+    fmt = index_dir / FORMAT_FILE
+    return fmt.exists() and bool(json.loads(fmt.read_text(encoding="utf-8")).get("pairs"))
 
 
 def check_format(index_dir: Path, engine: str) -> bool:
@@ -46,9 +52,9 @@ def check_format(index_dir: Path, engine: str) -> bool:
     return False
 
 
-def write_format(index_dir: Path, engine: str) -> None:
+def write_format(index_dir: Path, engine: str, pairs: bool) -> None:
     tmp = index_dir / (FORMAT_FILE + ".tmp")
-    tmp.write_text(json.dumps({"format": FORMAT_VERSION, "engine": engine}), encoding="utf-8")
+    tmp.write_text(json.dumps({"format": FORMAT_VERSION, "engine": engine, "pairs": pairs}), encoding="utf-8")
     os.replace(tmp, index_dir / FORMAT_FILE)
 
 

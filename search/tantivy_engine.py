@@ -8,7 +8,21 @@ from typing import Any
 import tantivy
 
 from search.engine import Backend, RawResults
-from search.query import FACET_FIELDS, KEY_FIELDS, TEXT_FIELDS, Bool, Fuzzy, MatchAll, Node, Phrase, Prefix, Range, Term
+from search.query import (
+    FACET_FIELDS,
+    KEY_FIELDS,
+    PAIR_FIELDS,
+    TEXT_FIELDS,
+    Bool,
+    Fuzzy,
+    MatchAll,
+    Node,
+    Phrase,
+    Prefix,
+    Range,
+    Term,
+    matching,
+)
 
 TOKENIZER = "ws"  # text arrives analyzed by search.analysis; the engine only splits on whitespace
 STORED = ("id", "doc_number", "title", "origin")
@@ -24,6 +38,8 @@ def _schema() -> tantivy.Schema:
         sb.add_integer_field(name, indexed=True, fast=True)
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name=TOKENIZER, index_option="position")
+    for name in PAIR_FIELDS.values():  # a pair is one term: frequencies, no positions
+        sb.add_text_field(name, tokenizer_name=TOKENIZER, index_option="freq")
     sb.add_text_field("number_whole", tokenizer_name="raw", index_option="basic")
     for name in FACET_FIELDS.values():
         sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
@@ -140,7 +156,7 @@ class TantivyBackend(Backend):
         out = RawResults(res.count or 0, hits)
         if facets and out.total:
             agg = {name: {"terms": {"field": fld, "size": 200}} for name, fld in FACET_FIELDS.items()}
-            result = searcher.aggregate(query, agg)
+            result = searcher.aggregate(self._q(matching(node)), agg)  # tantivy-py: a second pass, unscored
             out.facets = {
                 name: {str(b["key"]): int(b["doc_count"]) for b in result.get(name, {}).get("buckets", [])}
                 for name in FACET_FIELDS

@@ -63,11 +63,12 @@ class Context:
         return AuditTrail(self.store, mirror=self.catalog.add_audit_event, seal_key=self.settings.audit.seal_key)
 
     def open_index(self) -> SearchIndex:
-        """The search index (opened per use: the writer takes a lock; close it when done)."""
+        """The search index (opened per use: the writer takes a lock; close it when done). Snippets come from
+        its own page store beside it, never from one S3 read per hit; both hold classified text: owner only."""
         from search import open_index
 
-        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-        return open_index(self.settings.search.engine, self.settings.index_dir, page_texts=self.store.page_texts)
+        self.settings.index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return open_index(self.settings.search.engine, self.settings.index_dir)
 
     def close(self) -> None:
         while self._closers:

@@ -106,3 +106,13 @@ def test_fuzzy_distance_grows_with_length_and_edit_distance():
 
 def test_filter_keys_ignore_case_and_marks():
     assert key("  Chỉ  thị ") == key("chi thi") == "chi thi"
+
+
+def test_word_pairs_follow_the_words_and_stop_at_numbers():
+    from search.analysis import analyze_with_pairs, pairs
+
+    text = "Quyết định số 28/2018/QĐ-TTg về chữ ký số"
+    exact, folded, joined = analyze_with_pairs(text)
+    assert (exact, folded) == analyze(text)
+    assert joined == pairs(text) == "quyet_dinh dinh_so ve_chu chu_ky ky_so"
+    assert pairs("chỉnh lí") == pairs("chỉnh lý") == "chinh_ly"

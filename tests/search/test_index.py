@@ -199,3 +199,34 @@ def test_snippets_are_html_escaped(engine, tmp_path):
     assert "<script>" not in snip and "&lt;script&gt;" in snip
     assert "<b>chữ</b> <b>ký</b> <b>số</b>" in snip
     ix.close()
+
+
+def test_word_pairs_on_and_off_find_the_same_documents(index, engine, tmp_path):
+    """Phrases by word-pair terms (the default) or by positions: the same documents for the same queries; an
+    index keeps the mode it was written with until rebuilt."""
+    from search.store import has_pairs
+    from tests.search.corpus import RELEVANCE
+
+    plain = open_index(engine, tmp_path / "positions", with_pairs=False)
+    plain.add(DOCS)
+    assert has_pairs(index.index_dir) and not has_pairs(tmp_path / "positions")
+    queries = [text for text, _, _ in RELEVANCE] + ['"văn bản điện tử"', '"chu ky so"', '"ky so chu"']
+    for text in queries:
+        on, off = index.search(SearchQuery(text, page_size=100)), plain.search(SearchQuery(text, page_size=100))
+        assert {h.id for h in on.hits} == {h.id for h in off.hits} and on.facets == off.facets, text
+    assert not _ids(index, '"ky so chu"')  # the words are there, not in this order
+    plain.close()
+    reopened = open_index(engine, tmp_path / "positions")  # asks for pairs: the index has none yet
+    assert not reopened.pairs and _ids(reopened, '"chữ ký số"')
+    reopened.rebuild(DOCS)
+    assert reopened.pairs and has_pairs(tmp_path / "positions") and _ids(reopened, '"chữ ký số"')
+    reopened.close()
+
+
+def test_facets_of_a_ranked_query_count_exactly_its_hits(index):
+    """Facets are counted over the query without its ranking-only clauses (phrases, pairs, exact spelling):
+    the same documents."""
+    res = index.search(SearchQuery("văn bản điện tử cơ quan", page_size=100))
+    assert res.total == len(res.hits) > 3
+    by_type = Counter(next(d.doc_type for d in DOCS if d.id == h.id) for h in res.hits)
+    assert res.facets["doc_type"] == dict(by_type)

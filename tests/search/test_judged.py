@@ -88,3 +88,20 @@ def test_the_users_own_spelling_ranks_first(judged_index: SearchIndex) -> None:
         assert ids[:2] == ["t000", "t000-twin"], ids[:4]
     finally:
         judged_index.delete("t000-twin")
+
+
+def test_constraints_do_not_change_the_scores_of_what_they_keep(judged_index: SearchIndex) -> None:
+    """Every search carries the clearance filter; Whoosh scored an optional clause inside a filtered query as
+    absent (the rare-word target fell from 128 to 40, below documents missing its rare word)."""
+    from search.engine import IndexBase
+    from search.query import compile_plan, parse
+
+    assert isinstance(judged_index, IndexBase)
+    query = next(j for j in _class("rare") if j.text.startswith("trống đồng"))
+    (target,) = query.relevant
+    plan = parse(query.text)
+    bare = judged_index.backend.execute(compile_plan(plan, None, judged_index.pairs), 0, 5)
+    hits = judged_index.search(SearchQuery(query.text, page_size=5)).hits
+    assert [stored["id"] for stored, _ in bare.hits] == [h.id for h in hits] and hits[0].id == target
+    shifts = {round(h.score - score, 2) for h, (_, score) in zip(hits, bare.hits, strict=True)}
+    assert len(shifts) == 1, shifts  # Whoosh's filter adds 1.0 to every hit (a zero constant score reads as 1)
