@@ -51,6 +51,7 @@ from search.query import (
 from search.store import LOCK_FILE, PAGES_FILE, PageStore, check_format, has_pairs, write_format, write_lock
 
 NEAR_MIN = 3  # fewer strict hits than this: also try near (fuzzy) matches
+LONE_FUZZY_MIN = 5  # a shorter word guessed at alone floods: near matches only beside words found as typed
 MLT_TERMS = 25
 SUGGEST_LIMIT = 10
 
@@ -283,6 +284,8 @@ class IndexBase:
                 for w in plan.all_words()
                 if not w.code and fuzzy_distance(w.folded) and not self._visible_count(w, q.fields, cons)
             }
+            if {w.folded for w in plan.all_words()} <= weak:  # nothing found as typed constrains the guess:
+                weak = {f for f in weak if len(f) >= LONE_FUZZY_MIN}  # "thuỷ" matched thu, thực, huy… (27)
             if weak:
                 plan = with_fuzzy(plan, weak)
                 fuzzy = self.backend.execute(

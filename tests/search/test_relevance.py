@@ -82,3 +82,12 @@ def test_hit_reports_page_of_best_match(index):
     assert "<b>chứng</b> <b>thư</b> <b>số</b> <b>chuyên</b> <b>dùng</b>" in hit.snippet
     title_only = index.search(SearchQuery("07/CT-BTTTT")).hits[0]
     assert title_only.id == "d01" and title_only.page is None  # matched the number field only
+
+
+def test_a_short_word_found_nowhere_brings_no_flood_of_near_matches(index):
+    """Issue 16: "thuỷ" (in no document) returned unrelated documents as near matches; guessed at alone, a short
+    word matches thu, thực, huy… A longer damaged word alone, or a short one beside found words, still does."""
+    lone = index.search(SearchQuery("thuỷ"))
+    assert lone.total == 0 and not lone.hits and lone.did_you_mean is None
+    assert index.search(SearchQuery("huyct")).hits[0].id == "d12"  # sốt xuất huyết, damaged
+    assert _ids(index, "thien tal mua bao")[0] == "d17"  # "tal" near "tai", beside words found as typed
