@@ -11,8 +11,8 @@ import html
 from dataclasses import dataclass
 from itertools import pairwise
 
-from search.analysis import TOKEN_RE, code_parts, edit_distance, fold_token, fuzzy_distance, is_code
-from search.query import Plan
+from search.analysis import TOKEN_RE, code_parts, edit_distance, fold_token, fuzzy_distance, is_code, numeric_lead
+from search.query import CODE_DAMAGE, Plan
 
 WINDOW = 28  # tokens in a snippet
 MARK_OPEN, MARK_CLOSE = "<b>", "</b>"
@@ -49,6 +49,10 @@ def _matcher(plan: Plan):
             for part in code_parts(f):
                 if part in index:
                     return index[part], False
+            for i, q in enumerate(folded):  # a cited number damaged by OCR, as the query matched it
+                lead = numeric_lead(q) if qwords[i].code else ""
+                if lead and f.startswith(lead) and edit_distance(f, q, CODE_DAMAGE) <= CODE_DAMAGE:
+                    return i, False
         for i, q in enumerate(folded):
             d = fuzzy_distance(q) if qwords[i].fuzzy else 0
             if d and not q.isdigit() and edit_distance(f, q, d) <= d:

@@ -93,13 +93,18 @@ def _doc(doc_id: str, number: str, title: str, body: list[str], origin: str = "b
 
 
 def _damaged(number: str, n: int) -> str:
-    """A scanned citation's OCR damage, a different one by n: 0→O in the year, Đ→Ð, B→8 in the issuer."""
+    """A scanned citation's OCR damage, a different one by n: 0→O in the year, Đ→Ð, a letter of the issuer."""
     if n % 3 == 0:
         head, year, rest = number.split("/", 2)
         return f"{head}/{year.replace('0', 'O', 1)}/{rest}"
     if n % 3 == 1:
         return number.replace("Đ", "Ð")
-    return number.replace("UBND", "U8ND").replace("STC", "5TC").replace("SNV", "SMV")
+    head, issuer = number.rsplit("-", 1)
+    return f"{head}-{LETTER_DAMAGE[issuer]}"
+
+
+# One wrong character in the issuer's code, as OCR makes them: caught by the tolerant match, not by folding.
+LETTER_DAMAGE = {"UBND": "U8ND", "STC": "5TC", "SNV": "SMV", "STP": "STF", "SXD": "5XD", "SYT": "SY7"}
 
 
 def build(seed: int = 16) -> tuple[list[IndexDoc], list[Judged]]:

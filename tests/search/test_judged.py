@@ -105,3 +105,19 @@ def test_constraints_do_not_change_the_scores_of_what_they_keep(judged_index: Se
     assert [stored["id"] for stored, _ in bare.hits] == [h.id for h in hits] and hits[0].id == target
     shifts = {round(h.score - score, 2) for h, (_, score) in zip(hits, bare.hits, strict=True)}
     assert len(shifts) == 1, shifts  # Whoosh's filter adds 1.0 to every hit (a zero constant score reads as 1)
+
+
+def test_a_damaged_citation_is_found_and_marked_in_its_snippet(judged_index: SearchIndex) -> None:
+    from tests.search.judged import LETTER_DAMAGE
+
+    def damaged_in(query: Judged) -> str:
+        text = " ".join(p for d in DOCS if d.id in query.relevant for p in d.pages)
+        return next((bad for bad in LETTER_DAMAGE.values() if bad in text), "")
+
+    queries = [j for j in _class("ocr_number") if damaged_in(j)]
+    assert len(queries) >= 10
+    for query in queries:
+        hits = {h.id: h for h in judged_index.search(SearchQuery(query.text)).hits}
+        assert set(hits) == query.relevant, query.text
+        scanned = next(h for doc_id, h in hits.items() if doc_id.startswith("s"))
+        assert f"{damaged_in(query)}</b>" in scanned.snippet, scanned.snippet
