@@ -50,7 +50,11 @@ __all__ = [
 
 
 def open_index(
-    engine: str, index_dir: Path, page_texts: Callable[[str], list[str]] | None = None, with_pairs: bool = True
+    engine: str,
+    index_dir: Path,
+    page_texts: Callable[[str], list[str]] | None = None,
+    with_pairs: bool = True,
+    read_only: bool = False,
 ) -> SearchIndex:
     """Open (or create) the index in ``index_dir``.
 
@@ -58,7 +62,7 @@ def open_index(
     index keeps its own page store (``pages.sqlite``) next to the engine files. An index of another
     format version or engine raises ``StaleIndexError`` on first use; ``rebuild()`` still works on it.
     ``with_pairs`` (a new index, or a rebuild): index word pairs, so phrases are term lookups (the benchmark
-    compares both).
+    compares both). ``read_only``: a published snapshot (:mod:`search.snapshots`), never locked or written.
     """
     backend: Backend
     if engine == "tantivy":
@@ -71,4 +75,4 @@ def open_index(
         backend = WhooshBackend(Path(index_dir))
     else:
         raise ValueError(f"unknown search engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    return IndexBase(backend, Path(index_dir), page_texts, with_pairs)
+    return IndexBase(backend, Path(index_dir), page_texts, with_pairs, read_only)

@@ -154,21 +154,27 @@ class IndexBase:
         index_dir: Path,
         page_texts: Callable[[str], list[str]] | None = None,
         with_pairs: bool = True,
+        read_only: bool = False,
     ):
         self.backend = backend
         self.index_dir = index_dir
         self.page_texts = page_texts
-        self.pages = PageStore(index_dir / PAGES_FILE) if page_texts is None else None
+        self.read_only = read_only  # a published snapshot: never locked or written (search.snapshots)
+        self.pages = PageStore(index_dir / PAGES_FILE, read_only) if page_texts is None else None
         self._stale: StaleIndexError | None = None
-        index_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            with write_lock(index_dir):
-                fresh = check_format(index_dir, backend.name)
-                backend.open(create=fresh)
-                if fresh:
-                    write_format(index_dir, backend.name, with_pairs)
-        except StaleIndexError as exc:  # usable for rebuild() only
-            self._stale = exc
+        if read_only:
+            check_format(index_dir, backend.name)
+            backend.open(create=False)
+        else:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                with write_lock(index_dir):
+                    fresh = check_format(index_dir, backend.name)
+                    backend.open(create=fresh)
+                    if fresh:
+                        write_format(index_dir, backend.name, with_pairs)
+            except StaleIndexError as exc:  # usable for rebuild() only
+                self._stale = exc
         # An index keeps what it was written with (pairs are used only where every document has them);
         # rebuild() writes what was asked for.
         self._asked_pairs = with_pairs
@@ -178,6 +184,11 @@ class IndexBase:
     def _ready(self) -> None:
         if self._stale is not None:
             raise self._stale
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise PermissionError(f"search index at {self.index_dir} is a read-only snapshot")
+        self._ready()
 
     def _rows(self, docs: Iterable[IndexDoc], batch: list[tuple[str, list[str]]]) -> Iterator[dict[str, Any]]:
         for doc in docs:
@@ -191,7 +202,7 @@ class IndexBase:
 
     def add(self, docs: Iterable[IndexDoc]) -> None:
         """Add or replace documents (metadata changes re-add the document)."""
-        self._ready()
+        self._writable()
         with write_lock(self.index_dir):
             self._add_locked(docs)
 
@@ -202,7 +213,7 @@ class IndexBase:
             self.pages.put_many(batch)
 
     def delete(self, doc_id: str) -> None:
-        self._ready()
+        self._writable()
         with write_lock(self.index_dir):
             self.backend.write((), [doc_id])
             if self.pages is not None:
@@ -210,6 +221,8 @@ class IndexBase:
 
     def rebuild(self, docs: Iterable[IndexDoc]) -> None:
         """Drop everything (also a stale index) and index ``docs`` afresh."""
+        if self.read_only:
+            self._writable()
         with write_lock(self.index_dir):
             if self._stale is not None:
                 self.backend.close()

@@ -83,12 +83,15 @@ def write_lock(index_dir: Path, timeout_s: float = 120.0, poll_s: float = 0.05) 
 class PageStore:
     """Page texts by document id (zlib-compressed), for snippets when storage is not at hand."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = path
+        self.read_only = read_only  # a published snapshot (search.snapshots): immutable, no lock, no journal
         self._db: sqlite3.Connection | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
+        if self._db is None and self.read_only:
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         if self._db is None:
             self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.settings import Settings, load_settings
@@ -67,8 +68,15 @@ class Context:
         its own page store beside it, never from one S3 read per hit; both hold classified text: owner only."""
         from search import open_index
 
+        search = self.settings.search
+        if search.replica:  # a replica serves the newest snapshot the writer published (search.snapshots)
+            from search.snapshots import SnapshotReader
+
+            if not search.snapshot_dir:
+                raise RuntimeError("search.replica is set but search.snapshot_dir is empty: set the shared directory")
+            return SnapshotReader(search.engine, Path(search.snapshot_dir))
         self.settings.index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return open_index(self.settings.search.engine, self.settings.index_dir)
+        return open_index(search.engine, self.settings.index_dir)
 
     def close(self) -> None:
         while self._closers:

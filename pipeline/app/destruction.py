@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from pipeline.app.audit import SEAL_PREVIOUS
 from pipeline.app.context import Context
+from pipeline.app.indexing import unindex
 from pipeline.archive import layout
 from pipeline.archive.errors import ArchiveError
 from pipeline.core.actor import Actor
@@ -61,11 +62,7 @@ def destroy(ctx: Context, actor: Actor, proposal: Proposal, stored: DocumentReco
                          {"proposal": proposal.id, "decision": proposal.decision, "versions_deleted": deleted,
                           "destroyed": residual.disposal.destroyed if residual.disposal else {},
                           "metadata_sha256": kept_sha, SEAL_PREVIOUS: in_force})
-    index = ctx.open_index()
-    try:
-        index.delete(doc_id)
-    finally:
-        index.close()
+    unindex(ctx, doc_id)
     ctx.catalog.upsert_document(ctx.store.get_record(doc_id))  # the residual as stored
     log.info("destroyed %s (%d versions) under %s", doc_id, deleted, proposal.id, extra={"doc_id": doc_id})
     return residual

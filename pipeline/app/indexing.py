@@ -36,11 +36,39 @@ def to_index_doc(record: DocumentRecord, pages: list[str]) -> IndexDoc:
 
 
 def index_record(ctx: Context, record: DocumentRecord, pages: list[str]) -> None:
+    """Index a document as stored (a destroyed one leaves the index). A search replica (``search.replica``) has
+    no index to write: it asks the index writer, which reads the document back from storage."""
+    if ctx.settings.search.replica:
+        _ask_the_writer(ctx, record.id)
+        return
     index = ctx.open_index()
     try:
-        index.add([to_index_doc(record, pages)])
+        if record.disposal is not None:
+            index.delete(record.id)  # a destroyed document is not searchable
+        else:
+            index.add([to_index_doc(record, pages)])
     finally:
         index.close()
+
+
+def unindex(ctx: Context, doc_id: str) -> None:
+    """Drop a destroyed document from the index (through the index writer on a search replica)."""
+    if ctx.settings.search.replica:
+        _ask_the_writer(ctx, doc_id)
+        return
+    index = ctx.open_index()
+    try:
+        index.delete(doc_id)
+    finally:
+        index.close()
+
+
+def _ask_the_writer(ctx: Context, doc_id: str) -> None:
+    from pipeline.entry import worker_client
+
+    worker_client.configure(ctx.settings)
+    worker_client.submit_index(doc_id)
+    log.info("asked the index writer to index %s again", doc_id, extra={"doc_id": doc_id})
 
 
 def index_archived(ctx: Context, doc_id: str) -> None:

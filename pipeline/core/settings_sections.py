@@ -164,6 +164,12 @@ class SearchSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     engine: str = "tantivy"  # or "whoosh" (pure Python, the design's first engine)
     index_dir: str = ""  # empty: <home>/index/<engine>
+    # Many readers (search.snapshots): the index writer publishes snapshots to this shared directory every
+    # publish_every_s (Celery beat; `archive publish-index` at once); a process with replica = true serves
+    # searches from the newest snapshot there instead of an index of its own. Empty: no snapshots.
+    snapshot_dir: str = ""
+    publish_every_s: float = Field(default=60.0, gt=0)
+    replica: bool = False
 
 
 class CatalogSettings(BaseModel):

@@ -347,5 +347,6 @@ app.conf.beat_schedule = {
     "fixity-audit": {"task": FIXITY, "schedule": current_settings().fixity.every_hours * 3600.0,
                      "args": (BeatLazyFunc(fixity_message),)},
 }
-from pipeline.entry import replica_task  # noqa: E402, F401  the second copy's beat task (its own module)
+# The beat tasks kept in their own modules: the second copy's, and the search index's publishing.
+from pipeline.entry import replica_task, snapshot_task  # noqa: E402, F401
 

@@ -15,6 +15,7 @@ from pipeline.app.process import FAILED, DocumentOutcome
 from pipeline.core.settings import Settings
 from pipeline.entry import worker
 from pipeline.entry.worker import (
+    INDEX,
     PROCESS,
     app,
     current_settings,
@@ -23,7 +24,8 @@ from pipeline.entry.worker import (
     process_document_task,
 )
 
-__all__ = ["check_broker", "collect", "configure", "current_stage", "missing", "require_worker", "submit_document"]
+__all__ = ["check_broker", "collect", "configure", "current_stage", "missing", "require_worker", "submit_document",
+           "submit_index"]
 
 
 def configure(settings: Settings) -> Settings:
@@ -41,6 +43,13 @@ def submit_document(item: dict[str, Any], batch_id: str, batch: str, received_at
     """Sign the document's message and send it (then the index task, fed by the worker's signed outcome), with
     time limits for its page count (:func:`~pipeline.app.doc_limits.document_limits`)."""
     return chain(process_signature(item, batch_id, batch, received_at, actor), index_document_task.s()).apply_async()
+
+
+def submit_index(doc_id: str) -> AsyncResult:
+    """Ask the index writer to index a document again from storage (a destroyed one leaves the index): what a
+    search replica does instead of writing an index of its own."""
+    outcome = DocumentOutcome("", "archived", doc_id).to_dict()
+    return index_document_task.apply_async(args=(sign_message(message_key(), INDEX, {"outcome": outcome}),))
 
 
 def process_signature(item: dict[str, Any], batch_id: str, batch: str, received_at: str, actor: str) -> Signature:

@@ -67,7 +67,7 @@ def root(
 
 
 for command in (ingest.ingest, ingest.worker, find.search, find.reindex, docs.show, docs.get, docs.edit, docs.verify,
-                stats.stats, report.report, signing.sign, signing.renew, serve.serve):
+                find.publish_index, stats.stats, report.report, signing.sign, signing.renew, serve.serve):
     app.command()(command)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.audit_app, name="audit")

@@ -1,4 +1,4 @@
-"""`archive search` and `archive reindex`."""
+"""`archive search`, `archive reindex` and `archive publish-index`."""
 
 from __future__ import annotations
 
@@ -75,3 +75,17 @@ def reindex(as_json: Annotated[bool, typer.Option("--json", help="Print the coun
     else:
         out.print(f"Rebuilt from storage: {report.documents} document(s) in the catalog, {report.indexed} indexed, "
                   f"{report.audit_events} audit event(s), {report.users} user(s).")
+
+
+def publish_index(as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot as JSON.")] = False) -> None:
+    """Publish the search index now for the search replicas (search.snapshot_dir); the beat does it regularly."""
+    from pipeline.app.search_snapshots import publish_index as publish
+
+    with session() as (ctx, actor):
+        published = publish(ctx, actor)
+    if as_json:
+        print_json(published.to_dict())
+    elif published.new:
+        out.print(f"Published the search index as {published.snapshot}.")
+    else:
+        out.print(f"Nothing new since {published.snapshot}: the replicas already read it.")
