@@ -70,7 +70,7 @@ def test_secret_words_reveal_nothing_to_public(index):
         assert not secret_ids & {h.id for h in res.hits}
         assert all(word not in h.snippet.lower() for h in res.hits)
         assert not secret_issuers & set(res.facets["issuer"])
-        assert sum(res.facets["origin"].values()) == res.total
+        assert sum(res.facets["origin"].values()) == (0 if res.near_matches else res.total)  # none over near ones
         assert res.did_you_mean is None or word not in res.did_you_mean
     assert all("tên lửa" not in s.lower() for s in index.suggest("ke hoach bo"))
     assert index.suggest("01/KH") == []
