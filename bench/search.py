@@ -172,8 +172,12 @@ def _dir_size(path: Path, exclude: str = "") -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.name.startswith(exclude or "\0"))
 
 
+def _index_path(workdir: Path, engine: str, n_docs: int, pairs: bool) -> Path:
+    return workdir / f"{engine}-{n_docs}-{'pairs' if pairs else 'positions'}"
+
+
 def run(engine: str, n_docs: int, n_queries: int, workdir: Path, corpus: Corpus, pairs: bool = True) -> dict:
-    path = workdir / f"{engine}-{n_docs}-{'pairs' if pairs else 'positions'}"
+    path = _index_path(workdir, engine, n_docs, pairs)
     shutil.rmtree(path, ignore_errors=True)
     ix = open_index(engine, path, with_pairs=pairs)
     t0 = time.perf_counter()
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                     if args.json:
                         print(json.dumps(r, ensure_ascii=False))
                     if not args.keep:
-                        shutil.rmtree(workdir / f"{engine}-{n}-{'pairs' if pairs else 'positions'}", ignore_errors=True)
+                        shutil.rmtree(_index_path(workdir, engine, n, pairs), ignore_errors=True)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -119,14 +119,18 @@ def words(text: str) -> list[str]:
     return TOKEN_RE.findall(normalize(text))
 
 
+def _code_tokens(code: str) -> list[str]:
+    """What follows a code among the index tokens: its parts, then its leading parts."""
+    return code_parts(code) + code_leads(code)
+
+
 def tokens(text: str) -> list[str]:
     """Normalized index tokens: every word, and every code followed by its parts."""
     out: list[str] = []
     for tok in words(text):
         out.append(tok)
         if is_code(tok):
-            out.extend(code_parts(tok))
-            out.extend(code_leads(tok))
+            out.extend(_code_tokens(tok))
     return out
 
 
@@ -142,8 +146,8 @@ def pairs(text: str) -> str:
 
 def analyze(text: str) -> tuple[str, str]:
     """(exact, folded) token strings, space-joined, ready for a whitespace-splitting engine field."""
-    toks = tokens(text)
-    return " ".join(toks), " ".join(fold_token(t) for t in toks)
+    exact, folded, _ = analyze_with_pairs(text)
+    return exact, folded
 
 
 def analyze_with_pairs(text: str) -> tuple[str, str, str]:
@@ -156,8 +160,8 @@ def analyze_with_pairs(text: str) -> tuple[str, str, str]:
         f = fold_token(word)
         exact.append(word)
         folded.append(f)
-        if is_code(word):
-            extra = code_parts(word) + code_leads(word)
+        if is_code(word):  # its parts follow it, and it breaks the chain of pairs
+            extra = _code_tokens(word)
             exact.extend(extra)
             folded.extend(fold_token(t) for t in extra)
             last = ""

@@ -185,9 +185,12 @@ class IndexBase:
         if self._stale is not None:
             raise self._stale
 
-    def _writable(self) -> None:
+    def _not_snapshot(self) -> None:
         if self.read_only:
             raise PermissionError(f"search index at {self.index_dir} is a read-only snapshot")
+
+    def _writable(self) -> None:
+        self._not_snapshot()
         self._ready()
 
     def _rows(self, docs: Iterable[IndexDoc], batch: list[tuple[str, list[str]]]) -> Iterator[dict[str, Any]]:
@@ -221,8 +224,7 @@ class IndexBase:
 
     def rebuild(self, docs: Iterable[IndexDoc]) -> None:
         """Drop everything (also a stale index) and index ``docs`` afresh."""
-        if self.read_only:
-            self._writable()
+        self._not_snapshot()  # a stale index may be rebuilt; a snapshot never
         with write_lock(self.index_dir):
             if self._stale is not None:
                 self.backend.close()

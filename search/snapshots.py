@@ -150,14 +150,14 @@ class SnapshotReader:
     def count(self) -> int:
         return self._current().count()
 
-    def add(self, docs: Iterable[IndexDoc]) -> None:
-        raise PermissionError("a search replica is read-only: documents are indexed by the writer")
+    def add(self, docs: Iterable[IndexDoc]) -> None:  # each refused by the read-only snapshot itself
+        self._current().add(docs)
 
     def delete(self, doc_id: str) -> None:
-        raise PermissionError("a search replica is read-only: documents are indexed by the writer")
+        self._current().delete(doc_id)
 
     def rebuild(self, docs: Iterable[IndexDoc]) -> None:
-        raise PermissionError("a search replica is read-only: documents are indexed by the writer")
+        self._current().rebuild(docs)
 
     def close(self) -> None:
         if self._index is not None:

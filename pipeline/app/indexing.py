@@ -4,6 +4,7 @@ always be rebuilt from storage alone (`archive reindex`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from pipeline.app.users import replay_user_event
 from pipeline.core.actor import Actor
 from pipeline.core.record import DocumentRecord
 from pipeline.core.vocabulary import Classification, Role
-from search import IndexDoc
+from search import IndexDoc, SearchIndex
 
 log = logging.getLogger("archive.indexing")
 
@@ -36,39 +37,33 @@ def to_index_doc(record: DocumentRecord, pages: list[str]) -> IndexDoc:
 
 
 def index_record(ctx: Context, record: DocumentRecord, pages: list[str]) -> None:
-    """Index a document as stored (a destroyed one leaves the index). A search replica (``search.replica``) has
-    no index to write: it asks the index writer, which reads the document back from storage."""
-    if ctx.settings.search.replica:
-        _ask_the_writer(ctx, record.id)
-        return
-    index = ctx.open_index()
-    try:
-        if record.disposal is not None:
-            index.delete(record.id)  # a destroyed document is not searchable
-        else:
-            index.add([to_index_doc(record, pages)])
-    finally:
-        index.close()
+    """Index a document as stored (a destroyed one leaves the index)."""
+    if record.disposal is not None:
+        unindex(ctx, record.id)  # a destroyed document is not searchable
+    else:
+        _write_index(ctx, record.id, lambda index: index.add([to_index_doc(record, pages)]))
 
 
 def unindex(ctx: Context, doc_id: str) -> None:
-    """Drop a destroyed document from the index (through the index writer on a search replica)."""
+    """Drop a destroyed document from the index."""
+    _write_index(ctx, doc_id, lambda index: index.delete(doc_id))
+
+
+def _write_index(ctx: Context, doc_id: str, change: Callable[[SearchIndex], None]) -> None:
+    """Apply ``change`` to the index. A search replica (``search.replica``) has no index to write: it asks the
+    index writer, which reads the document back from storage (and drops it when destroyed)."""
     if ctx.settings.search.replica:
-        _ask_the_writer(ctx, doc_id)
+        from pipeline.entry import worker_client
+
+        worker_client.configure(ctx.settings)
+        worker_client.submit_index(doc_id)
+        log.info("asked the index writer to index %s again", doc_id, extra={"doc_id": doc_id})
         return
     index = ctx.open_index()
     try:
-        index.delete(doc_id)
+        change(index)
     finally:
         index.close()
-
-
-def _ask_the_writer(ctx: Context, doc_id: str) -> None:
-    from pipeline.entry import worker_client
-
-    worker_client.configure(ctx.settings)
-    worker_client.submit_index(doc_id)
-    log.info("asked the index writer to index %s again", doc_id, extra={"doc_id": doc_id})
 
 
 def index_archived(ctx: Context, doc_id: str) -> None:
