@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 # A syllable, or a code joined by "/" or "-" (document numbers, "ND-CP", "2019-2025").
 TOKEN_RE = re.compile(r"\w+(?:[/\-]\w+)*")
@@ -75,6 +76,7 @@ def fold_token(token: str) -> str:
 _PIECES = re.compile(r"([/\-])")
 
 
+@lru_cache(maxsize=65_536)
 def key(value: str) -> str:
     """Filter key for metadata values (type, issuer, unit): case- and diacritic-insensitive."""
     return " ".join(fold(normalize(value)).split())
@@ -151,24 +153,29 @@ def analyze(text: str) -> tuple[str, str]:
 
 
 def analyze_with_pairs(text: str) -> tuple[str, str, str]:
-    """``analyze`` and ``pairs`` in one pass over the words (indexing speed)."""
+    """``analyze`` and ``pairs`` in one pass over the words (indexing speed: the words are folded by a C-level
+    ``map`` over the cache, and only the rare codes are visited one by one)."""
+    ws = words(text)
+    fs = list(map(fold_token, ws))
+    codes = [i for i, w in enumerate(ws) if "/" in w or "-" in w] if _JOINERS.search(text) else []
+    if not codes:
+        return " ".join(ws), " ".join(fs), " ".join(map(PAIR_JOIN.join, pairwise(fs)))
     exact: list[str] = []
     folded: list[str] = []
     joined: list[str] = []
-    last = ""
-    for word in words(text):
-        f = fold_token(word)
-        exact.append(word)
-        folded.append(f)
-        if is_code(word):  # its parts follow it, and it breaks the chain of pairs
-            extra = _code_tokens(word)
+    start = 0
+    for i in [*codes, len(ws)]:  # a code's parts follow it, and it breaks the chain of pairs
+        run = fs[start:i]
+        exact.extend(ws[start:i])
+        folded.extend(run)
+        joined.extend(map(PAIR_JOIN.join, pairwise(run)))
+        if i < len(ws):
+            extra = _code_tokens(ws[i])
+            exact.append(ws[i])
             exact.extend(extra)
-            folded.extend(fold_token(t) for t in extra)
-            last = ""
-            continue
-        if last:
-            joined.append(last + PAIR_JOIN + f)
-        last = f
+            folded.append(fs[i])
+            folded.extend(map(fold_token, extra))
+        start = i + 1
     return " ".join(exact), " ".join(folded), " ".join(joined)
 
 

@@ -84,7 +84,8 @@ class TantivyBackend(Backend):
             for doc_id in delete_ids:
                 writer.delete_documents_by_term("id", doc_id)
             for row in rows:
-                writer.delete_documents_by_term("id", row["id"])
+                if not wipe:  # a rebuild starts empty: nothing to replace
+                    writer.delete_documents_by_term("id", row["id"])
                 writer.add_document(tantivy.Document.from_dict(row, self.schema))
                 n += 1
             writer.commit()
