@@ -67,9 +67,13 @@ def serve(
     fd: int | None = None,
     delay_s: float = 0.0,
     ocsp_down: bool = False,
+    access_log: bool = False,
 ) -> None:
     """Serve until interrupted. Only loopback addresses are accepted: this is TEST material. ``fd``: a
-    listening socket bound by the parent (:class:`Responders`), used instead of binding here."""
+    listening socket bound by the parent (:class:`Responders`), used instead of binding here. ``access_log``:
+    one line per request on stdout ("POST /archive-test/tsa/tsa HTTP/1.1 200")."""
+    import logging
+
     from aiohttp import web
 
     expected_host, expected_port = bound_address(pki_dir)
@@ -83,7 +87,11 @@ def serve(
         raise SigningError(f"refusing to serve TEST PKI responders on non-loopback address {host}")
     app = build_app(pki_dir, delay_s, ocsp_down)
     where = {"sock": sock} if sock is not None else {"host": host, "port": port}
-    web.run_app(app, **where, print=None, access_log=None, handle_signals=True)
+    logger = None
+    if access_log:
+        logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s", force=True)
+        logger = logging.getLogger("aiohttp.access")
+    web.run_app(app, **where, print=None, access_log=logger, access_log_format="%r %s", handle_signals=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--delay", type=float, default=0.0, help="TEST fault: answer every request this many s late")
     parser.add_argument("--ocsp-down", action="store_true", help="TEST fault: OCSP answers 503, CRLs still served")
+    parser.add_argument("--access-log", action="store_true", help="one line per request on stdout")
     args = parser.parse_args(argv)
     try:
-        serve(args.pki_dir, args.host, args.port, fd=args.fd, delay_s=args.delay, ocsp_down=args.ocsp_down)
+        serve(args.pki_dir, args.host, args.port, fd=args.fd, delay_s=args.delay, ocsp_down=args.ocsp_down,
+              access_log=args.access_log)
     except SigningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -152,7 +162,8 @@ def wait_serving(base_url: str, proc: subprocess.Popen, timeout_s: float = 20.0,
 
 class Responders:
     """The responders as a child process: ``with Responders(pki_dir): ...`` or ``start()``/``stop()``.
-    ``delay_s``/``ocsp_down``: the test faults of the module docstring."""
+    ``delay_s``/``ocsp_down``: the test faults of the module docstring. With a ``log_file``, every request is
+    logged there too (one line each)."""
 
     def __init__(
         self, pki_dir: Path, log_file: Path | None = None, *, delay_s: float = 0.0, ocsp_down: bool = False
@@ -170,7 +181,8 @@ class Responders:
         The timeout is generous: on a loaded machine the child's imports alone take many seconds."""
         sock = bind_listener(self.host, self.port)
         cmd = [sys.executable, "-m", "pipeline.devtools.responders", "--pki-dir", str(self.pki_dir),
-               "--fd", str(sock.fileno()), "--delay", str(self.delay_s), *(["--ocsp-down"] if self.ocsp_down else [])]
+               "--fd", str(sock.fileno()), "--delay", str(self.delay_s), *(["--ocsp-down"] if self.ocsp_down else []),
+               *(["--access-log"] if self.log_file else [])]
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "PYTHONPATH": _pythonpath()}
         try:

@@ -33,6 +33,7 @@ from pyhanko_certvalidator.errors import (
     PathValidationError,
     RevokedError,
 )
+from pyhanko_certvalidator.fetchers import Fetchers
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
 from .model import SigningError, first_line
@@ -83,16 +84,23 @@ def revocation_mode(mode: str) -> str:
 
 
 def build_context(
-    roots: list[x509.Certificate], others: list[x509.Certificate], *, hard_fail: bool = True, mode: str = ""
+    roots: list[x509.Certificate],
+    others: list[x509.Certificate],
+    *,
+    hard_fail: bool = True,
+    mode: str = "",
+    fetchers: Fetchers | None = None,
 ) -> ValidationContext:
     """A fetching validation context "now"; ``mode`` ("hard-fail" or "require") wins over ``hard_fail``.
-    Revocation data issued after the context was made counts (see the module docstring)."""
+    Revocation data issued after the context was made counts (see the module docstring). ``fetchers``: those
+    of the signature's session (:mod:`.session`), whose answers it shares; None: pyHanko's own."""
     return ValidationContext(
         trust_roots=roots,
         other_certs=others,
         allow_fetching=True,
         revocation_mode=revocation_mode(mode) if mode else ("hard-fail" if hard_fail else "soft-fail"),
         retroactive_revinfo=True,
+        fetchers=fetchers,
     )
 
 
@@ -108,11 +116,19 @@ def signer_policy(cert: x509.Certificate, mode: str) -> CertRevTrustPolicy:
 
 
 def signer_context(
-    cert: x509.Certificate, roots: list[x509.Certificate], others: list[x509.Certificate], mode: str = "hard-fail"
+    cert: x509.Certificate,
+    roots: list[x509.Certificate],
+    others: list[x509.Certificate],
+    mode: str = "hard-fail",
+    fetchers: Fetchers | None = None,
 ) -> ValidationContext:
     """The fetching context :func:`check_signer` validates ``cert`` with (:func:`signer_policy`)."""
     return ValidationContext(
-        trust_roots=roots, other_certs=others, allow_fetching=True, revinfo_policy=signer_policy(cert, mode)
+        trust_roots=roots,
+        other_certs=others,
+        allow_fetching=True,
+        revinfo_policy=signer_policy(cert, mode),
+        fetchers=fetchers,
     )
 
 
@@ -144,6 +160,17 @@ def unavailable_message(cert: x509.Certificate, others: list[x509.Certificate], 
 def check_signer(
     cert: x509.Certificate, roots: list[x509.Certificate], others: list[x509.Certificate], mode: str = "hard-fail"
 ) -> None:
+    """:func:`check_signer_async` in an event loop of its own."""
+    asyncio.run(check_signer_async(cert, roots, others, mode))
+
+
+async def check_signer_async(
+    cert: x509.Certificate,
+    roots: list[x509.Certificate],
+    others: list[x509.Certificate],
+    mode: str = "hard-fail",
+    fetchers: Fetchers | None = None,
+) -> None:
     """Validate the signer's chain now (revocation included, :func:`signer_policy`) or raise. A signer
     certificate naming no OCSP responder and no CRL is refused in every mode: its revocation status can
     never be established, and verification would call every signature it makes indeterminate."""
@@ -151,10 +178,10 @@ def check_signer(
     if not cert.ocsp_urls and not cert.crl_distribution_points:
         raise SigningError(f"the agency certificate names no OCSP responder and no CRL, so whether it is revoked "
                            f"can never be checked; not signing: {describe(cert)}")
-    context = signer_context(cert, roots, others, mode)
+    context = signer_context(cert, roots, others, mode, fetchers)
     validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
     try:
-        asyncio.run(_validate(validator, context))
+        await _validate(validator, context)
     except RevokedError as exc:
         raise SigningError(f"the agency certificate is revoked, not signing: {describe(cert)}") from exc
     except InsufficientRevinfoError as exc:
@@ -173,5 +200,4 @@ async def _validate(validator: CertificateValidator, context: ValidationContext)
     try:
         await validator.async_validate_usage(SIGNER_KEY_USAGE)
     finally:
-        await context.aclose()  # release the HTTP session inside the loop that opened it
-
+        await context.aclose()  # release the HTTP session inside the loop that opened it (if the context owns it)

@@ -11,16 +11,16 @@ import asyncio
 import hashlib
 import os
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import aiohttp
 from asn1crypto import x509
 from cryptography import x509 as pyca_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
 
 from .keys import open_signer
@@ -28,12 +28,13 @@ from .model import LEVELS, SignatureInfo, SignerConfig, SigningError, SignPolicy
 from .output import signed_output
 from .precheck import (
     build_context,
-    check_signer,
+    check_signer_async,
     check_validity_period,
     load_roots,
     revocation_mode,
     signer_roots,
 )
+from .session import TimeStamper, responder_session
 from .versions import tool_versions
 
 
@@ -79,7 +80,6 @@ def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> 
     if not src.is_file():
         raise SigningError(f"input PDF not found: {src}")
     _check_input(src, policy.field_name)
-    long_term = level in ("B-LT", "B-LTA")
     with open_signer(signer) as key:
         cert = key.signing_cert
         if cert is None:
@@ -96,12 +96,9 @@ def sign_pdf(src: Path, dst: Path, signer: SignerConfig, policy: SignPolicy) -> 
         if not roots:
             raise SigningError("cannot check whether the agency certificate is revoked: no trust anchor for its "
                                "chain (sign.trust_roots); not signing")
-        check_signer(cert, roots, others, mode)
-        signing_context = build_context(roots, others, mode=mode) if long_term else None
         tz = timezone(timedelta(hours=policy.utc_offset_hours))
-        signed_at = datetime.now(tz).replace(microsecond=0)
-        pdf_signer = _pdf_signer(key, policy, level, signing_context, appearance)
-        _write_signed(src, dst, pdf_signer, signing_context, signed_at, policy)
+        job = _Job(key, cert, roots, others, mode, level, appearance, tz)
+        signed_at = _write_signed(src, dst, job, policy)
     return SignatureInfo(
         level=level,
         field_name=policy.field_name,
@@ -135,12 +132,22 @@ def _appearance(src: Path, policy: SignPolicy) -> tuple[object | None, fields.Si
     return decree30_appearance(src, policy, datetime.now(UTC))  # the time is a text parameter
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What one signature needs once the local checks have passed."""
+
+    key: signers.Signer
+    cert: x509.Certificate
+    roots: list[x509.Certificate]
+    others: list[x509.Certificate]
+    mode: str
+    level: str
+    appearance: tuple[object | None, fields.SigFieldSpec]
+    tz: timezone
+
+
 def _pdf_signer(
-    key: signers.Signer,
-    policy: SignPolicy,
-    level: str,
-    context: ValidationContext | None,
-    appearance: tuple[object | None, fields.SigFieldSpec],
+    job: _Job, policy: SignPolicy, context: ValidationContext | None, http: aiohttp.ClientSession
 ) -> signers.PdfSigner:
     meta = signers.PdfSignatureMetadata(
         field_name=policy.field_name,
@@ -150,23 +157,18 @@ def _pdf_signer(
         location=policy.location or None,
         embed_validation_info=context is not None,
         validation_context=context,
-        use_pades_lta=level == "B-LTA",
+        use_pades_lta=job.level == "B-LTA",
     )
-    timestamper = HTTPTimeStamper(policy.tsa_url, timeout=15) if level != "B-B" else None
-    stamp_style, field_spec = appearance
+    timestamper = TimeStamper(policy.tsa_url, session=http, timeout=15) if job.level != "B-B" else None
+    stamp_style, field_spec = job.appearance
     return signers.PdfSigner(
-        meta, signer=key, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
+        meta, signer=job.key, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
     )
 
 
-def _write_signed(
-    src: Path,
-    dst: Path,
-    pdf_signer: signers.PdfSigner,
-    context: ValidationContext | None,
-    signed_at: datetime,
-    policy: SignPolicy,
-) -> None:
+def _write_signed(src: Path, dst: Path, job: _Job, policy: SignPolicy) -> datetime:
+    """Check the signer, then sign ``src`` into ``dst``, in one event loop and one responder session; the
+    signing time, fixed after the check."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     with (signed_output(dst, "signing", policy.tsa_url) as (fd, _tmp), src.open("rb") as inf,
           os.fdopen(fd, "w+b") as out):
@@ -175,18 +177,38 @@ def _write_signed(
         except Exception as exc:
             raise SigningError(f"cannot read {src.name} as PDF: {exc}") from exc
         _refuse_existing_field(writer.prev, policy.field_name)
+        return asyncio.run(_check_and_sign(job, policy, writer, out))
+
+
+async def _check_and_sign(job: _Job, policy: SignPolicy, writer: IncrementalPdfFileWriter, out) -> datetime:
+    async with responder_session() as responders:
+        await check_signer_async(job.cert, job.roots, job.others, job.mode, responders.fetchers)
+        long_term = job.level in ("B-LT", "B-LTA")
+        context = build_context(job.roots, job.others, mode=job.mode, fetchers=responders.fetchers) if long_term \
+            else None
+        signed_at = datetime.now(job.tz).replace(microsecond=0)
         text_params = {
             "agency": unicodedata.normalize("NFC", policy.agency_name),
             "vn_time": signed_at.isoformat(),
             "extra": policy.stamp_text,
         }
-        asyncio.run(_sign(pdf_signer, writer, out, signed_at, text_params, context))
+        pdf_signer = _pdf_signer(job, policy, context, responders.http)
+        size_key = (hashlib.sha256(job.cert.dump()).hexdigest(), job.level, policy.tsa_url)
+        await _sign(pdf_signer, writer, out, signed_at, text_params, context, size_key)
+        return signed_at
 
 
 def _refuse_existing_field(reader: PdfFileReader, field_name: str) -> None:
     for name, _value, _ref in fields.enumerate_sig_fields(reader, filled_status=True):
         if name == field_name:
             raise SigningError(f"the document already has a signature in field {field_name!r}")
+
+
+# Room reserved for the signature container, by (signer certificate, level, TSA): pyHanko measures it with a dry
+# run of the whole signature (a signing operation and a time-stamp request of its own, 0.05-0.1 s a document) and
+# adds 50% for the TSA's answers varying; the container (certificates, signed attributes, the TSA's token) is the
+# same size for every document signed by the same key through the same TSA.
+_RESERVED: dict[tuple[str, str, str], int] = {}
 
 
 async def _sign(
@@ -196,6 +218,7 @@ async def _sign(
     signed_at: datetime,
     text_params: dict[str, str],
     context: ValidationContext | None,
+    size_key: tuple[str, str, str],
 ) -> None:
     """pyHanko's ``async_sign_pdf`` with the signing time fixed beforehand.
 
@@ -208,9 +231,10 @@ async def _sign(
         session = pdf_signer.init_signing_session(writer)
         session.system_time = signed_at
         validation_info = await session.perform_presign_validation(writer)
-        reserved = await session.estimate_signature_container_size(validation_info, tight=False)
+        if size_key not in _RESERVED:
+            _RESERVED[size_key] = await session.estimate_signature_container_size(validation_info, tight=False)
         tbs = session.prepare_tbs_document(
-            validation_info=validation_info, bytes_reserved=reserved, appearance_text_params=text_params
+            validation_info=validation_info, bytes_reserved=_RESERVED[size_key], appearance_text_params=text_params
         )
         digest, res_output = tbs.digest_tbs_document(output=out)
         post = await tbs.perform_signature(
