@@ -172,9 +172,11 @@ def _checked(result: OcrResult, original_texts: list[str]) -> OcrResult:
     return result
 
 
-def _validated(output: Path, part: str, page_count: int, accept: tuple[str, ...] = ()) -> list[str]:
-    """The page texts of ``output`` once it passes as PDF/A-<part>b with every page; else OcrError."""
-    problems = check_pdfa(output, part=part, accept=accept)
+def _validated(output: Path, part: str, page_count: int, accept: tuple[str, ...] = (),
+               passed_pikepdf: bool = False) -> list[str]:
+    """The page texts of ``output`` once it passes as PDF/A-<part>b with every page; else OcrError.
+    ``passed_pikepdf``: written by ``pikepdf.pdfa.save`` (see :func:`check_pdfa`)."""
+    problems = check_pdfa(output, part=part, accept=accept, passed_pikepdf=passed_pikepdf)
     if problems:
         output.unlink()  # never leave a non-PDF/A file where a PDF/A is expected
         raise OcrError(f"output is not PDF/A-{part}b: {'; '.join(problems[:3])}")
@@ -266,7 +268,7 @@ def _pagewise(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch
     output = workdir / OUTPUT_NAME
     output.unlink(missing_ok=True)
     assembled = pagewise.assemble(prepared.path, pages, output, folder, request.profile, request.pdfa_part)
-    texts = _validated(output, request.pdfa_part, prepared.page_count)
+    texts = _validated(output, request.pdfa_part, prepared.page_count, passed_pikepdf=True)
     shutil.rmtree(folder, ignore_errors=True)
     read = [PageText(page.number, text, page.confidence, ocr=True) for page, text in zip(pages, texts, strict=True)]
     return _result(output, prepared, read, ocr=True, notes=assembled.notes)
@@ -288,6 +290,6 @@ def _declared(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scanned
     except PdfaError as exc:
         output.unlink(missing_ok=True)
         raise OcrError(f"not PDF/A as it is: {exc}") from exc
-    texts = _validated(output, request.pdfa_part, prepared.page_count)
+    texts = _validated(output, request.pdfa_part, prepared.page_count, passed_pikepdf=True)
     pages = [PageText(n, text, None) for n, text in enumerate(texts, start=1)]
     return _result(output, prepared, pages, ocr=False, notes=[stored.note(False)])

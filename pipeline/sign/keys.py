@@ -7,6 +7,7 @@ error messages.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.sign import signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
@@ -42,12 +44,28 @@ def _pkcs12_signer(config: SignerConfig) -> signers.Signer:
     return _OPENED[key]
 
 
-class _ParsedKeySigner(signers.SimpleSigner):
-    """pyHanko's SimpleSigner parses its private key again for every signature (``load_der_private_key`` checks an
-    RSA key's consistency: 46 ms for 2048 bits); this one parses it once. RSA PKCS#1 v1.5 and ECDSA, what agency
-    certificates use; any other mechanism goes through pyHanko's own code."""
+@functools.lru_cache(maxsize=8)
+def _parsed(der: bytes) -> PrivateKeyTypes:
+    return serialization.load_der_private_key(der, password=None)
 
-    _parsed: RSAPrivateKey | EllipticCurvePrivateKey | None = None
+
+def sign_parsed(der: bytes, mechanism: str, digest: str, data: bytes) -> bytes | None:
+    """``data`` signed by the private key ``der`` (PKCS#8), parsed once per process: pyHanko and certomancer parse
+    the key again for every signature, and parsing checks an RSA key's consistency (46 ms for 2048 bits). RSA
+    PKCS#1 v1.5 and ECDSA, what agency certificates use; None for any other mechanism (the caller's own code)."""
+    if mechanism not in ("rsassa_pkcs1v15", "ecdsa"):
+        return None
+    key = _parsed(der)
+    hash_algo = get_pyca_cryptography_hash(digest)
+    if mechanism == "rsassa_pkcs1v15" and isinstance(key, RSAPrivateKey):
+        return key.sign(data, PKCS1v15(), hash_algo)
+    if mechanism == "ecdsa" and isinstance(key, EllipticCurvePrivateKey):
+        return key.sign(data, ECDSA(hash_algo))
+    return None
+
+
+class _ParsedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner with its key parsed once (:func:`sign_parsed`)."""
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
@@ -55,17 +73,8 @@ class _ParsedKeySigner(signers.SimpleSigner):
             algo = mechanism.signature_algo
         except ValueError:
             algo = mechanism["algorithm"].native
-        if algo not in ("rsassa_pkcs1v15", "ecdsa"):
-            return super().sign_raw(data, digest_algorithm)
-        if self._parsed is None:
-            parsed = serialization.load_der_private_key(self.signing_key.dump(), password=None)
-            if not isinstance(parsed, RSAPrivateKey | EllipticCurvePrivateKey):
-                return super().sign_raw(data, digest_algorithm)
-            self._parsed = parsed
-        hash_algo = get_pyca_cryptography_hash(digest_algorithm)
-        if isinstance(self._parsed, RSAPrivateKey):
-            return self._parsed.sign(data, PKCS1v15(), hash_algo)
-        return self._parsed.sign(data, ECDSA(hash_algo))
+        signature = sign_parsed(self.signing_key.dump(), algo, digest_algorithm, data)
+        return signature if signature is not None else super().sign_raw(data, digest_algorithm)
 
 
 def _open_pkcs12(config: SignerConfig, path: Path) -> signers.Signer:

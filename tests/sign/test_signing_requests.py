@@ -8,8 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.devtools.responders import Responders
-from pipeline.sign import SignerConfig, SignPolicy, sign_pdf, verify_pdf
-from pipeline.sign.keys import open_signer
+from pipeline.sign import SignerConfig, SignPolicy, keys, sign_pdf, verify_pdf
 
 
 def _requests(log: Path, since: int) -> list[str]:
@@ -48,12 +47,11 @@ def test_a_pkcs12_key_is_parsed_once_for_all_its_signatures(pki, pdfa, tmp_path)
     signer = SignerConfig(pkcs12_path=pki.agency_p12, pkcs12_password=pki.password)
     with Responders(pki.directory):
         sign_pdf(pdfa, tmp_path / "a.pdf", signer, SignPolicy(trust_roots=(pki.root_ca,)))
-        with open_signer(signer) as key:
-            parsed = key._parsed  # type: ignore[attr-defined]
-        assert parsed is not None
+        parsed = keys._parsed.cache_info()
+        assert parsed.currsize >= 1
         sign_pdf(pdfa, tmp_path / "b.pdf", signer, SignPolicy(trust_roots=(pki.root_ca,)))
-        with open_signer(signer) as key:
-            assert key._parsed is parsed  # type: ignore[attr-defined]
+        again = keys._parsed.cache_info()
+        assert again.misses == parsed.misses and again.hits > parsed.hits  # the same key, not parsed again
     for name in ("a.pdf", "b.pdf"):
         report = verify_pdf(tmp_path / name, [pki.root_ca], online=False)
         assert report.intact and report.trusted, report.problems
