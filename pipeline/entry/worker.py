@@ -168,6 +168,26 @@ def _verified(task: Task, name: str, args: tuple[Any, ...], kwargs: dict[str, An
         raise
 
 
+def _within_limits(task: Task, fields: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Celery's time limits travel in the message's headers, outside the signed envelope: a document whose limits
+    exceed those its signed page count allows is refused (someone with broker access could otherwise keep a
+    worker process busy for days with a genuine message). No limits in the headers: the task's defaults."""
+    from pipeline.app.doc_limits import document_limits
+
+    item = fields.get("item") if isinstance(fields.get("item"), dict) else {}
+    try:
+        pages = int(item.get("page_count") or 0)
+    except (TypeError, ValueError):
+        pages = 0
+    allowed = document_limits(current_settings(), pages)
+    hard, soft = task.request.timelimit or (None, None)
+    if (hard is not None and hard > allowed.hard_s) or (soft is not None and soft > allowed.soft_s):
+        reason = (f"time limits in the message headers ({soft} s soft, {hard} s hard) exceed those its signed "
+                  f"page count allows ({allowed.soft_s} s, {allowed.hard_s} s)")
+        refuse(context(), PROCESS, task.request.id, reason, args, kwargs)
+        raise MessageRefused(reason)
+
+
 @worker_init.connect
 def _refuse_to_start_without_key(**_: Any) -> None:
     """Also for a worker started with ``celery -A pipeline.entry.worker worker`` instead of `archive worker`."""
@@ -223,6 +243,7 @@ def process_document_task(self: Task, *args: Any, **kwargs: Any) -> dict[str, An
     from pipeline.app.process import is_transient
 
     fields = _verified(self, PROCESS, args, kwargs)
+    _within_limits(self, fields, args, kwargs)
 
     def progress(stage: str) -> None:
         if self.request.id:

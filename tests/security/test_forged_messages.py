@@ -184,6 +184,17 @@ def test_wrongly_signed_or_altered_message_is_refused(instance: Instance) -> Non
     _assert_nothing_left(instance, item["doc_id"])
 
 
+def test_a_genuine_message_with_longer_time_limits_in_its_headers_is_refused(instance: Instance) -> None:
+    """The limits are Celery headers, outside the signature: a captured genuine message sent again with a day's
+    limit would hold a worker process for that day."""
+    item, _batch = _pdf(instance, "lo-gio-dai", "Công văn gửi lại với thời hạn xử lý dài.")
+    client = _attacker(instance.settings)
+    sent = client.send_task(PROCESS, args=[_signed(instance, item)], time_limit=86_400, soft_time_limit=86_000)
+    reason = _refusal(instance, sent.id)
+    assert reason.startswith("time limits in the message headers (86000 s soft, 86400 s hard) exceed"), reason
+    _assert_nothing_left(instance, item["doc_id"])
+
+
 # ---- (b)-(d) a leaked key: correctly signed messages still cannot leave the intake roots ---------------
 def test_signed_message_naming_a_file_outside_the_roots_is_refused(instance: Instance) -> None:
     secret = instance.home / "pki" / "test-pki.json"
