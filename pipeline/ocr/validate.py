@@ -7,6 +7,7 @@ approves only what it recognises), ``pdffonts`` (every font embedded) and ``qpdf
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pikepdf
@@ -35,6 +36,23 @@ def _qpdf_check(path: Path) -> list[str]:
     return [f"qpdf --check: {'; '.join(findings[:3])[:300]}"] if findings else []
 
 
+def _syntax_check(path: Path) -> list[str]:
+    """``qpdf --check``'s checks in this process, through pikepdf's libqpdf: every stream decoded, every page's
+    content parsed, the linearization if any. For a file pikepdf wrote. Measured on two A4 scans: as JPEG, 0.07 s
+    here against 0.59 s for ``qpdf --check`` 11.3, which writes the file to nowhere and compresses every JPEG with
+    zlib on the way; as lossless Flate (the archival profile), 0.27 s against 0.03 s, because this decodes the
+    images (a damaged one is found) where qpdf copies them unread."""
+    try:
+        with pikepdf.open(path) as pdf:
+            findings = pdf.check_pdf_syntax()
+            said = io.StringIO()
+            if pdf.is_linearized and not pdf.check_linearization(said):
+                findings.append(f"linearization: {said.getvalue().strip()[:200] or 'hint tables do not match'}")
+    except (pikepdf.PdfError, OSError) as exc:
+        return [f"syntax check: {str(exc)[:300]}"]
+    return [f"syntax check: {'; '.join(findings[:3])[:300]}"] if findings else []
+
+
 def _fonts_not_embedded(path: Path) -> list[str]:
     try:
         rows = poppler.pdffonts(path)
@@ -57,7 +75,8 @@ def check_pdfa(path: Path, *, part: str = "2", allow_unchecked: bool = False,
     ``not_checked`` for signed files with forms), while still failing on real violations; ``accept`` names
     the unchecked rules to accept (e.g. :data:`ACCEPTED_UNCHECKED`). ``passed_pikepdf``: the file was written
     by ``pikepdf.pdfa.save``, which validated these very bytes and accepts only a "pass" (stricter than here),
-    so its validator is not run a second time (0.08 s a document); every other check is.
+    so its validator is not run a second time (0.08 s a document), and qpdf's structural check runs in this
+    process (:func:`_syntax_check`); every other check is.
     """
     expected = f"{part}B"
     problems: list[str] = []
@@ -83,5 +102,5 @@ def check_pdfa(path: Path, *, part: str = "2", allow_unchecked: bool = False,
             f for f in report.findings if f.kind == "violation" or f.rule not in accept)
         problems.extend(f"pikepdf.pdfa: {finding}" for finding in findings[:10])
     problems.extend(_fonts_not_embedded(path))
-    problems.extend(_qpdf_check(path))
+    problems.extend(_syntax_check(path) if passed_pikepdf else _qpdf_check(path))
     return problems

@@ -85,3 +85,21 @@ def test_decompression_bomb_image_is_an_ocr_error(tmp_path: Path) -> None:
     Image.new("L", (1000, 1000), 255).save(small)
     with pytest.raises(OcrError, match="decompression bomb"):
         images_to_pdf([small], tmp_path / "out.pdf", tmp_path / "tmp", max_pixels=500_000)
+
+
+def test_a_damaged_image_stream_in_a_file_pikepdf_wrote_is_reported(tmp_path: Path) -> None:
+    """For a file ``pikepdf.pdfa.save`` wrote, the structural check runs in this process (not ``qpdf --check``):
+    it must still find a stream whose data is damaged, and say nothing about an intact one."""
+    page = tmp_path / "page.png"
+    Image.effect_noise((600, 800), 40).save(page, dpi=(200, 200))
+    good, _notes = images_to_pdf([page], tmp_path / "good.pdf", tmp_path / "tmp")
+    assert not [p for p in check_pdfa(good, passed_pikepdf=True) if p.startswith("syntax check")]
+    with pikepdf.open(good) as pdf:
+        image = next(iter(pdf.pages[0].get_images().values()))
+        assert image.Filter == "/FlateDecode"
+        raw = bytearray(image.read_raw_bytes())
+        raw[len(raw) // 2: len(raw) // 2 + 64] = b"\xff" * 64  # the zlib data, damaged in the middle
+        image.write(bytes(raw), filter=pikepdf.Name.FlateDecode, decode_parms=image.get("/DecodeParms"))
+        pdf.save(tmp_path / "damaged.pdf")
+    problems = check_pdfa(tmp_path / "damaged.pdf", passed_pikepdf=True)
+    assert any(p.startswith("syntax check:") for p in problems), problems
