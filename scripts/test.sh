@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export OMP_THREAD_LIMIT=1
 .venv/bin/ruff check .
+.venv/bin/python -m mypy  # the packages pyproject.toml's [tool.mypy] lists
 set +e
 # Two processes (the machines have 2 cores; much of the suite waits on services and subprocesses), each taking
 # whole test files, so a module's fixtures (homes, servers, ingested batches) are built once; files in collection

@@ -95,8 +95,7 @@ def code_parts(token: str) -> list[str]:
             parts.append(piece)
         if "-" in piece:
             parts.extend(p for p in piece.split("-") if p)
-    seen: set[str] = set()
-    return [p for p in parts if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(parts))  # each once, in order
 
 
 def code_leads(token: str) -> list[str]:

@@ -359,8 +359,7 @@ class IndexBase:
             starts = [s["title"] for s, _ in res.hits if fold(normalize(s.get("title", ""))).startswith(text)]
             others = [s["title"] for s, _ in res.hits if s["title"] not in starts]
             out.extend(starts + others)
-        seen: set[str] = set()
-        return [s for s in out if s and not (s in seen or seen.add(s))][:SUGGEST_LIMIT]
+        return [s for s in dict.fromkeys(out) if s][:SUGGEST_LIMIT]  # each once, in order
 
     def more_like_this(self, doc_id: str, clearance: str = "public", limit: int = 10) -> list[Hit]:
         """Documents sharing the most distinctive words of ``doc_id``; nothing if it is not visible."""

@@ -107,7 +107,8 @@ class TantivyBackend(Backend):
         elif isinstance(node, Phrase) and len(node.words) == 1:
             q = Q.term_query(s, node.field, node.words[0], index_option="freq")
         elif isinstance(node, Phrase):
-            q = Q.phrase_query(s, node.field, node.words, slop=node.slop)
+            words: list[str | tuple[int, str]] = list(node.words)
+            q = Q.phrase_query(s, node.field, words, slop=node.slop)
         elif isinstance(node, Fuzzy):
             q = Q.fuzzy_term_query(s, node.field, node.value, distance=node.distance)
         elif isinstance(node, Prefix):
@@ -154,7 +155,7 @@ class TantivyBackend(Backend):
             doc = searcher.doc(addr)
             stored = {name: (doc.get_first(name) or "") for name in STORED}
             hits.append((stored, float(score) if not by_date else 0.0))
-        out = RawResults(res.count or 0, hits)
+        out = RawResults(res.count or 0, hits)  # type: ignore[attr-defined]  # tantivy-py's stub omits count
         if facets and out.total:
             agg = {name: {"terms": {"field": fld, "size": 200}} for name, fld in FACET_FIELDS.items()}
             result = searcher.aggregate(self._q(matching(node)), agg)  # tantivy-py: a second pass, unscored

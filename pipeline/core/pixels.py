@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PIL import Image
@@ -79,7 +80,7 @@ def to_eight_bit(image: Image.Image) -> tuple[Image.Image, str]:
     if mode in DIRECT_MODES and "transparency" not in image.info:
         return image, ""
     if mode.startswith("I;16") or mode in ("I", "F"):
-        _, high = image.getextrema()
+        _, high = cast(tuple[float, float], image.getextrema())  # one band: (low, high)
         scale = 255.0 / sample_range(mode, float(high))
         out = np.empty((image.height, image.width), dtype=np.uint8)
         for top in range(0, image.height, _BAND):

@@ -180,7 +180,7 @@ def _unknown_keys(data: dict[str, Any], model: type[BaseModel], prefix: str = ""
 
 def env_names() -> list[str]:
     """Every ``ARCHIVE_*`` variable that sets a setting (``ARCHIVE_REDIS__PORT`` …)."""
-    names = []
+    names: list[str] = []
     for key in _keys(Settings):
         section = _section(Settings, key)
         subkeys = [f"{key}__{sub}" for sub in _keys(section)] if section is not None else [key]

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import img2pdf
 import pikepdf
@@ -131,7 +132,7 @@ def eligible(pdf_path: Path) -> bool:
 
 def _page_image(image: pikepdf.Object, base: Path) -> Path:
     """The image where Tesseract can read it: a plain JPEG as stored, anything else decoded into a PNM."""
-    pdf_image = pikepdf.PdfImage(image)
+    pdf_image = pikepdf.PdfImage(cast(pikepdf.Stream, image))  # an image XObject is a stream
     if pdf_image.filters == ["/DCTDecode"] and pdf_image.mode in ("L", "RGB") and "/Decode" not in image:
         return Path(pdf_image.extract_to(fileprefix=str(base)))
     pixels = pdf_image.as_pil_image()

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import get_args
 
 import pikepdf
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from pipeline.ocr.types import StorageProfile
 
@@ -298,6 +298,7 @@ def _g4(pixels: Image.Image) -> tuple[bytes, pikepdf.Dictionary]:
     pixels.save(out, "TIFF", compression="group4", strip_size=2**31 - 1)
     out.seek(0)
     with Image.open(out) as tiff:
+        assert isinstance(tiff, TiffImagePlugin.TiffImageFile)
         offsets, counts = tiff.tag_v2[273], tiff.tag_v2[279]
         photometric = tiff.tag_v2.get(262, 0)
     if len(offsets) != 1:
@@ -337,7 +338,8 @@ def _placed_dpi(page: pikepdf.Page) -> dict[tuple[int, int], float]:
         instructions = pikepdf.parse_content_stream(page, "q Q cm Do")
     except pikepdf.PdfError:
         return {}
-    for operands, operator in instructions:
+    for instruction in instructions:
+        operands, operator = instruction.operands, instruction.operator
         op = str(operator)
         if op == "q":
             stack.append(ctm)

@@ -18,7 +18,7 @@ from pipeline.tools.run import ToolError
 try:  # pikepdf.pdfa needs optional dependencies; without them we skip that one check, loudly.
     import pikepdf.pdfa as _pdfa
 except ImportError:  # pragma: no cover - depends on installation
-    _pdfa = None
+    _pdfa = None  # type: ignore[assignment]
 
 
 def claimed_pdfa(path: Path) -> str:

@@ -106,7 +106,7 @@ def _image_document(root: Path, folder: Path, max_pixels: int) -> list[Found]:
     return [*skipped, *_image_pages(root, folder, entries, max_pixels)]
 
 
-def _image_pages(root: Path, folder: Path, entries: list[Path], max_pixels: int) -> list[IntakeItem | IntakeProblem]:
+def _image_pages(root: Path, folder: Path, entries: list[Path], max_pixels: int) -> list[Found]:
     """The document of a folder of page images (or of one TIFF file: ``folder`` is then the file itself)."""
     rel = _relative(root, folder)
     refused = [r for r in (_refusal(root, p) for p in entries) if r is not None]
@@ -118,8 +118,8 @@ def _image_pages(root: Path, folder: Path, entries: list[Path], max_pixels: int)
     images = [p for p in entries if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     others = [p for p in entries if p not in images]
     if others:
-        names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in others)
-        return [IntakeProblem(rel, f"document folder holds files that are not page images: {names}",
+        listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in others)
+        return [IntakeProblem(rel, f"document folder holds files that are not page images: {listed}",
                               [p for p in entries if p.is_file()])]
     if not images:
         return [IntakeProblem(rel, "document folder is empty (no PNG/TIFF/JPEG pages)")]

@@ -223,7 +223,8 @@ def find_separator(image: Image.Image) -> SeparatorHit | None:
     """The separator on this page, or None when no QR code on it carries our prefix."""
     if image.width < 1 or image.height < 1:
         return None
-    found = zxingcpp.read_barcodes(_grey(image), formats=zxingcpp.BarcodeFormat.QRCode, try_invert=False)
+    qr = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(_grey(image), formats=qr, try_invert=False)
     ours = [b for b in found if is_separator_payload(b.bytes)]
     if not ours:
         return None

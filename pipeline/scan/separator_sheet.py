@@ -101,7 +101,7 @@ def _draw_qr(pdf: FPDF, modules: np.ndarray, x: float, y: float, width: float) -
     size = width / modules.shape[0]
     with pdf.new_path() as path:
         path.style.fill_color = "#000000"
-        path.style.stroke_color = None  # type: ignore[assignment]
+        path.style.stroke_color = None
         for row, line in enumerate(modules):
             padded = np.concatenate(([False], line, [False])).astype(np.int8)
             edges = np.flatnonzero(np.diff(padded))

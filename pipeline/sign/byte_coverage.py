@@ -78,7 +78,8 @@ def _object_span(reader: PdfFileReader, stream: io.BytesIO, data: bytes, offset:
     header = OBJECT_HEADER.match(data, offset)
     if header is None or (ref is not None and (int(header[1]), int(header[2])) != tuple(ref)):
         return None
-    body = re.compile(WS + rb"*").match(data, header.end()).end()
+    spaces = re.compile(WS + rb"*").match(data, header.end())  # zero or more: always matches
+    body = spaces.end() if spaces is not None else header.end()
     try:
         stream.seek(body)
         generic.read_object(stream, generic.Reference(int(header[1]), int(header[2]), reader))

@@ -91,16 +91,17 @@ def _cn(cert: x509.Certificate) -> str:
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         child = pyca_x509.load_der_x509_certificate(cert.dump())
-        key = pyca_x509.load_der_x509_certificate(issuer.dump()).public_key()
+        parent = pyca_x509.load_der_x509_certificate(issuer.dump())
+        key = parent.public_key()
         algo = child.signature_hash_algorithm
-        if isinstance(key, rsa.RSAPublicKey):
+        if algo is not None and isinstance(key, rsa.RSAPublicKey):
             params = child.signature_algorithm_parameters
             pad = params if isinstance(params, padding.PSS) else padding.PKCS1v15()
             key.verify(child.signature, child.tbs_certificate_bytes, pad, algo)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
+        elif algo is not None and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(algo))
-        else:
-            child.verify_directly_issued_by(pyca_x509.load_der_x509_certificate(issuer.dump()))
+        else:  # Ed25519/Ed448 (no separate hash), DSA
+            child.verify_directly_issued_by(parent)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -61,8 +61,9 @@ def signed_pdfa_problems(path: Path, flavour: str = "2b") -> list[str]:
     return problems
 
 
-def _draw_appearance(pdf: pikepdf.Pdf, page: pikepdf.Page, annot: pikepdf.Dictionary) -> None:
-    appearance = annot.get("/AP", {}).get("/N") if "/AP" in annot else None
+def _draw_appearance(pdf: pikepdf.Pdf, page: pikepdf.Page, annot: pikepdf.Object) -> None:
+    ap = annot.get("/AP")
+    appearance = ap.get("/N") if isinstance(ap, pikepdf.Dictionary) else None
     if appearance is None or not isinstance(appearance, pikepdf.Stream):
         return
     x1, y1, x2, y2 = (float(v) for v in annot.Rect)

@@ -186,8 +186,9 @@ def unsigned_structure_problems(reader: PdfFileReader, last_signed_revision: int
     extra = {str(k) for k in new_resolver.trailer_view} - {str(k) for k in old_resolver.trailer_view}
     if extra - {"/Prev", "/Size", "/XRefStm"}:
         problems.append(f"the trailer gained entries after the last signature: {', '.join(sorted(extra))}")
-    ids = [r.trailer_view.raw_get("/ID") if "/ID" in r.trailer_view else None for r in (old_resolver, new_resolver)]
-    if all(i is not None for i in ids) and _plain(ids[0][0]) != _plain(ids[1][0]):
+    old_id, new_id = (r.trailer_view.raw_get("/ID") if "/ID" in r.trailer_view else None
+                      for r in (old_resolver, new_resolver))
+    if old_id is not None and new_id is not None and _plain(old_id[0]) != _plain(new_id[0]):
         problems.append("the permanent document ID changed after the last signature")
     meta_old, meta_new = _deref(old_resolver, old, "/Metadata"), _deref(new_resolver, new, "/Metadata")
     if meta_old is not None and meta_new is not None:

@@ -21,6 +21,7 @@ from cryptography import x509 as pyca_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.stamp import BaseStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from .keys import open_signer
@@ -123,7 +124,7 @@ def _check_input(src: Path, field_name: str) -> None:
         raise SigningError(f"cannot read {src.name} as PDF: {first_line(exc)}") from exc
 
 
-def _appearance(src: Path, policy: SignPolicy) -> tuple[object | None, fields.SigFieldSpec]:
+def _appearance(src: Path, policy: SignPolicy) -> tuple[BaseStampStyle | None, fields.SigFieldSpec]:
     """The Decree 30 stamp (style, field) for a visible signature; an invisible field otherwise."""
     if not policy.visible:
         return None, fields.SigFieldSpec(sig_field_name=policy.field_name)
@@ -142,7 +143,7 @@ class _Job:
     others: list[x509.Certificate]
     mode: str
     level: str
-    appearance: tuple[object | None, fields.SigFieldSpec]
+    appearance: tuple[BaseStampStyle | None, fields.SigFieldSpec]
     tz: timezone
 
 

@@ -14,6 +14,7 @@ the report is "indeterminate" (not valid), never "valid".
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import io
 import tempfile
@@ -257,7 +258,8 @@ def _check_signature(
     if revoked:
         report.problems.append(f"signature {name!r}: the signer certificate is revoked")
     elif not trusted:
-        why = status.trust_problem_indic.name if status.trust_problem_indic is not None else "no trusted chain"
+        indic = status.trust_problem_indic
+        why = indic.name if isinstance(indic, enum.Enum) else "no trusted chain" if indic is None else str(indic)
         report.problems.append(f"signature {name!r}: signer not trusted ({why})")
     if not ts_ok:
         report.problems.append(f"signature {name!r}: its timestamp is not valid or not trusted")
