@@ -177,3 +177,34 @@ def test_a_page_metres_wide_is_looked_at_small(tmp_path: Path) -> None:
         pdf.save(pdf_path)
     (view,) = list(iter_pages([pdf_path], "pdf"))
     assert max(view.image.size) <= MAX_LOOK_SIDE and view.density == round(MAX_LOOK_SIDE / 14400 * 72)
+
+
+def test_entries_looked_at_in_parallel_give_the_plan_of_one_at_a_time(streams: dict[str, Path], tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """plan_batch looks at a batch's entries one per core: the same documents, in the same order, with the same
+    counts as one at a time, whatever finishes first (a stream of each form, an unreadable image, a skipped
+    file)."""
+    from pipeline.scan import batch as planner
+
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for form, name in (("tiff", "luong.tif"), ("pdf", "luong.pdf")):
+        (mixed / f"a-{name}").write_bytes((streams[form] / name).read_bytes())
+    (mixed / "b-hong").mkdir()
+    (mixed / "b-hong" / "page1.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    (mixed / "Thumbs.db").write_bytes(b"junk")
+    write_stream(LAYOUT, mixed / "c-luong", "folder")
+
+    def summary(threads: int) -> tuple:
+        monkeypatch.setattr(planner, "PLAN_THREADS", threads)
+        plan = plan_batch(mixed)
+        return ([(d.source_path, d.doc_id, d.page_count, d.metadata.doc_number) for d in plan.documents],
+                [p.source_path for p in plan.problems], [s.source_path for s in plan.skipped],
+                plan.separators, plan.blank_pages)
+
+    one, parallel = summary(1), summary(4)
+    assert parallel == one
+    documents, problems, skipped, separators, blank = one
+    assert [d[0] for d in documents] == [f"a-luong.pdf#{n}" for n in (1, 2, 3)] + [
+        f"a-luong.tif#{n}" for n in (1, 2, 3)] + [f"c-luong#{n}" for n in (1, 2, 3)]
+    assert problems == ["b-hong"] and skipped == ["Thumbs.db"] and (separators, blank) == (9, 3)
