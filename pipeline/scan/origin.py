@@ -13,6 +13,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from pipeline.core.pdfium_lock import PDFIUM
 from pipeline.core.record import Origin
 
 
@@ -56,6 +57,11 @@ def _why_unreadable(path: Path, pdfium_message: str) -> str:
 
 
 def inspect_pdf(path: Path) -> PdfInspection:
+    with PDFIUM:  # pipeline.core.pdfium_lock
+        return _inspect_pdf(path)
+
+
+def _inspect_pdf(path: Path) -> PdfInspection:
     with path.open("rb") as fh:
         head = fh.read(1024)
     if not head:

@@ -26,6 +26,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from pipeline.core.pdfium_lock import PDFIUM
 from pipeline.core.pixels import image_frames, ink, to_eight_bit
 
 LOOK_DPI = 100
@@ -69,22 +70,27 @@ def _pdf_page_dpi(page: pdfium.PdfPage) -> int | None:
 def iter_pages(files: list[Path], kind: str) -> Iterator[PageView]:
     """Every page of the input, one at a time."""
     if kind == "pdf":
-        pdf = pdfium.PdfDocument(files[0])
-        try:
-            for index in range(len(pdf)):
-                page = pdf[index]
-                try:
-                    width, height = page.get_size()  # points; a hostile page may be metres wide
-                    scale = min(LOOK_DPI / 72, MAX_LOOK_SIDE / max(width, height, 1.0))
-                    image = page.render(scale=scale, grayscale=True).to_pil()
-                    yield PageView(index, image, round(scale * 72))
-                finally:
-                    page.close()
-        finally:
-            pdf.close()
+        with PDFIUM:  # held while the pages are looked at (pipeline.core.pdfium_lock)
+            yield from _pdf_pages(files[0])
         return
     for index, frame in enumerate(image_frames(files)):
         yield PageView(index, frame.image, _image_dpi(frame.image) or ASSUMED_DPI)
+
+
+def _pdf_pages(path: Path) -> Iterator[PageView]:
+    pdf = pdfium.PdfDocument(path)
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                width, height = page.get_size()  # points; a hostile page may be metres wide
+                scale = min(LOOK_DPI / 72, MAX_LOOK_SIDE / max(width, height, 1.0))
+                image = page.render(scale=scale, grayscale=True).to_pil()
+                yield PageView(index, image, round(scale * 72))
+            finally:
+                page.close()
+    finally:
+        pdf.close()
 
 
 def blank_ink(view: PageView) -> float:
@@ -104,16 +110,17 @@ def low_resolution(files: list[Path], kind: str, min_dpi: int) -> list[tuple[str
         return []
     found = []
     if kind == "pdf":
-        pdf = pdfium.PdfDocument(files[0])
-        try:
-            for index in range(len(pdf)):
-                page = pdf[index]
-                dpi = _pdf_page_dpi(page)
-                page.close()
-                if dpi is not None and dpi < min_dpi:
-                    found.append((f"page {index + 1}", dpi))
-        finally:
-            pdf.close()
+        with PDFIUM:
+            pdf = pdfium.PdfDocument(files[0])
+            try:
+                for index in range(len(pdf)):
+                    page = pdf[index]
+                    dpi = _pdf_page_dpi(page)
+                    page.close()
+                    if dpi is not None and dpi < min_dpi:
+                        found.append((f"page {index + 1}", dpi))
+            finally:
+                pdf.close()
         return found
     for frame in image_frames(files, load=False):
         dpi = _image_dpi(frame.image)
