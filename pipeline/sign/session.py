@@ -13,6 +13,7 @@ a revocation answer: each document's revocation check asks the responders afresh
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,7 +50,9 @@ async def responder_session() -> AsyncIterator[ResponderSession]:
         await http.close()
 
 
-_SAMPLES: dict[tuple[str, str], cms.ContentInfo] = {}
+# Measured again after this long: a renewed TSA or agency certificate may make a token or a signature larger.
+KEEP_S = 600.0
+_SAMPLES: dict[tuple[str, str], tuple[float, cms.ContentInfo]] = {}
 
 
 class TimeStamper(HTTPTimeStamper):
@@ -59,6 +62,7 @@ class TimeStamper(HTTPTimeStamper):
 
     async def async_dummy_response(self, md_algorithm) -> cms.ContentInfo:
         key = (self.url, str(md_algorithm))
-        if key not in _SAMPLES:
-            _SAMPLES[key] = await super().async_dummy_response(md_algorithm)
-        return _SAMPLES[key]
+        kept = _SAMPLES.get(key)
+        if kept is None or time.monotonic() - kept[0] > KEEP_S:
+            kept = _SAMPLES[key] = (time.monotonic(), await super().async_dummy_response(md_algorithm))
+        return kept[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -35,7 +36,7 @@ from .precheck import (
     revocation_mode,
     signer_roots,
 )
-from .session import TimeStamper, responder_session
+from .session import KEEP_S, TimeStamper, responder_session
 from .versions import tool_versions
 
 
@@ -209,7 +210,8 @@ def _refuse_existing_field(reader: PdfFileReader, field_name: str) -> None:
 # run of the whole signature (a signing operation and a time-stamp request of its own, 0.05-0.1 s a document) and
 # adds 50% for the TSA's answers varying; the container (certificates, signed attributes, the TSA's token) is the
 # same size for every document signed by the same key through the same TSA.
-_RESERVED: dict[tuple[str, str, str], int] = {}
+# Measured again after session.KEEP_S.
+_RESERVED: dict[tuple[str, str, str], tuple[float, int]] = {}
 
 
 async def _sign(
@@ -232,10 +234,12 @@ async def _sign(
         session = pdf_signer.init_signing_session(writer)
         session.system_time = signed_at
         validation_info = await session.perform_presign_validation(writer)
-        if size_key not in _RESERVED:
-            _RESERVED[size_key] = await session.estimate_signature_container_size(validation_info, tight=False)
+        kept = _RESERVED.get(size_key)
+        if kept is None or time.monotonic() - kept[0] > KEEP_S:
+            room = await session.estimate_signature_container_size(validation_info, tight=False)
+            kept = _RESERVED[size_key] = (time.monotonic(), room)
         tbs = session.prepare_tbs_document(
-            validation_info=validation_info, bytes_reserved=_RESERVED[size_key], appearance_text_params=text_params
+            validation_info=validation_info, bytes_reserved=kept[1], appearance_text_params=text_params
         )
         digest, res_output = tbs.digest_tbs_document(output=out)
         post = await tbs.perform_signature(
