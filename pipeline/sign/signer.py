@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import time
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -36,7 +35,7 @@ from .precheck import (
     revocation_mode,
     signer_roots,
 )
-from .session import KEEP_S, TimeStamper, responder_session
+from .session import TimeStamper, remembered, responder_session
 from .versions import tool_versions
 
 
@@ -207,10 +206,9 @@ def _refuse_existing_field(reader: PdfFileReader, field_name: str) -> None:
 
 
 # Room reserved for the signature container, by (signer certificate, level, TSA): pyHanko measures it with a dry
-# run of the whole signature (a signing operation and a time-stamp request of its own, 0.05-0.1 s a document) and
-# adds 50% for the TSA's answers varying; the container (certificates, signed attributes, the TSA's token) is the
-# same size for every document signed by the same key through the same TSA.
-# Measured again after session.KEEP_S.
+# run of the whole signature (a signing operation and the CMS assembled around the TSA's sample token) and adds
+# 50% for the TSA's answers varying; the container (certificates, signed attributes, the TSA's token) is the same
+# size for every document signed by the same key through the same TSA. Measured again after session.KEEP_S.
 _RESERVED: dict[tuple[str, str, str], tuple[float, int]] = {}
 
 
@@ -234,12 +232,11 @@ async def _sign(
         session = pdf_signer.init_signing_session(writer)
         session.system_time = signed_at
         validation_info = await session.perform_presign_validation(writer)
-        kept = _RESERVED.get(size_key)
-        if kept is None or time.monotonic() - kept[0] > KEEP_S:
-            room = await session.estimate_signature_container_size(validation_info, tight=False)
-            kept = _RESERVED[size_key] = (time.monotonic(), room)
+        reserved = await remembered(
+            _RESERVED, size_key, lambda: session.estimate_signature_container_size(validation_info, tight=False)
+        )
         tbs = session.prepare_tbs_document(
-            validation_info=validation_info, bytes_reserved=kept[1], appearance_text_params=text_params
+            validation_info=validation_info, bytes_reserved=reserved, appearance_text_params=text_params
         )
         digest, res_output = tbs.digest_tbs_document(output=out)
         post = await tbs.perform_signature(
