@@ -1,5 +1,5 @@
-"""PDFium is not thread-safe: PDFs looked at on several threads at once (the API plans uploaded batches on
-``api.batch_workers`` threads) take turns in it (pipeline.core.pdfium_lock). Without the lock the child below
+"""PDFium is not thread-safe: PDFs looked at and read on several threads at once (the API ingests uploaded
+batches on ``api.batch_workers`` threads) take turns in it (pipeline.core.pdfium_lock). Without the lock the child below
 crashed three times out of three (segmentation fault, or glibc's "malloc(): unaligned tcache chunk"); it runs in a
 child process so that a crash fails this test instead of killing the test runner."""
 
@@ -14,13 +14,14 @@ CHILD = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from pipeline.ocr.text import page_texts
 from pipeline.scan.origin import inspect_pdf
 from pipeline.scan.pages import iter_pages
 
 def look(path):
     try:
         found = inspect_pdf(path)
-        return (found.page_count, [view.image.size for view in iter_pages([path], "pdf")])
+        return (found.page_count, [view.image.size for view in iter_pages([path], "pdf")], page_texts(path))
     except Exception as exc:
         return type(exc).__name__
 
