@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, PngImagePlugin
 
@@ -100,23 +101,36 @@ def fonts() -> tuple[Path, Path]:
     raise FileNotFoundError("no Vietnamese-capable font: install fonts-noto-core or fonts-dejavu-core")
 
 
-def render_page(spec: PageSpec) -> Image.Image:
-    """One degraded A4 greyscale page (mode L) at ``spec.dpi``, as many paragraphs as fit at 13 pt."""
-    from pipeline.devtools.samples.render import _degrade, _layout  # the samples' layout and scanner damage
+def _placed(spec: PageSpec) -> list[tuple[float, int, str, Any]]:
+    """Every line of page ``spec.number`` where it is drawn: as many paragraphs as fit at 13 pt."""
+    from pipeline.devtools.samples.render import _layout  # the samples' layout
 
     regular, bold = fonts()
     width, height = (round(mm / 25.4 * spec.dpi) for mm in A4_MM)
     margin, size = round(MARGIN_MM / 25.4 * spec.dpi), round(FONT_PT / 72 * spec.dpi)
     heading, paragraphs = page_text(spec.number)
     placed = _layout(heading, regular, bold, size, width, height, margin)
-    for count in range(1, len(paragraphs) + 1):  # as many paragraphs as the page holds
+    for count in range(1, len(paragraphs) + 1):
         trial = _layout("\n".join([heading, *paragraphs[:count]]), regular, bold, size, width, height, margin)
         if trial is None:
             break
         placed = trial
+    return placed or []
+
+
+def page_truth(spec: PageSpec) -> str:
+    """The text drawn on the page, line by line: what OCR of it should read."""
+    return "\n".join(line for _, _, line, _ in _placed(spec))
+
+
+def render_page(spec: PageSpec) -> Image.Image:
+    """One degraded A4 greyscale page (mode L) at ``spec.dpi``, as many paragraphs as fit at 13 pt."""
+    from pipeline.devtools.samples.render import _degrade  # the samples' scanner damage
+
+    width, height = (round(mm / 25.4 * spec.dpi) for mm in A4_MM)
     page = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(page)
-    for x, y, line, face in placed or []:
+    for x, y, line, face in _placed(spec):
         draw.text((x, y), line, font=face, fill=0)
     page = _degrade(page, random.Random(spec.number), rotate_deg=spec.tilt_deg, noise=0.03)
     return _fade(page) if spec.faded else page

@@ -5,6 +5,8 @@ One run, the same rendered pages and the same cores for every figure (bench/_pag
 
 1. raw ``tesseract PAGE out -l vie`` (OMP_THREAD_LIMIT=1, as the pipeline runs it): one page at a time (wall and
    CPU seconds per page), then one per core at once (wall per page, pages per minute);
+0. with 1-3, the character error rate of what each read against the text drawn on the pages (edit distance over
+   the pages' characters, NFC, spaces collapsed): raw Tesseract's text, OCRmyPDF's text layer, the stored page texts;
 2. OCRmyPDF alone on the same pages as one image PDF (img2pdf), with the options the pipeline gives it
    (pipeline/ocr/runner.py: PDF/A-2, --deskew, --rotate-pages, fpdf2 renderer …) and ``--jobs`` = cores;
 3. the whole pipeline: a throw-away instance (`archive services up`: Redis, SeaweedFS, the TEST PKI responders, the
@@ -35,6 +37,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,8 +50,9 @@ from pathlib import Path
 from typing import Any
 
 from bench._instance import Instance, clean_env, running_instance
-from bench._pages import born_digital_pdf, page_spec, retag, write_page
+from bench._pages import born_digital_pdf, page_spec, page_truth, retag, write_page
 from bench._procs import Window
+from pipeline.devtools.cer import levenshtein, normalise
 
 log = logging.getLogger("bench.pipeline")
 PROFILES = ("archival", "standard", "compact")
@@ -57,6 +61,14 @@ ROTATE_THRESHOLD = "3.0"
 
 
 # ---- inputs ----------------------------------------------------------------------------------------------
+def error_rate(pairs: list[tuple[str, str]]) -> float:
+    """Character error rate over many pages: edits over characters, (read, truth) pairs pooled."""
+    edits = chars = 0
+    for got, truth in pairs:
+        edits, chars = edits + levenshtein(normalise(got), normalise(truth)), chars + len(normalise(truth))
+    return round(edits / max(1, chars), 5)
+
+
 def render(folder: Path, count: int) -> list[Path]:
     started = time.monotonic()
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # PIL releases the GIL while it filters and encodes
@@ -88,7 +100,10 @@ def raw_tesseract(pages: list[Path], out: Path, language: str, cores: int) -> di
     with Window() as window, ThreadPoolExecutor(cores) as pool:
         list(pool.map(lambda p: _tesseract(p, out, language), pages))
     log.info("raw tesseract, %d at once: %.1f s wall, %.1f s CPU", cores, window.wall_s, window.cpu_s)
-    return {"pages": len(pages), "serial": {"wall_s": round(serial_wall, 2), "cpu_s": round(serial_cpu, 2)},
+    read = [((out / page.stem).with_suffix(".txt").read_text(encoding="utf-8"), page_truth(page_spec(number)))
+            for number, page in enumerate(pages, start=1)]
+    return {"pages": len(pages), "cer": error_rate(read),
+            "serial": {"wall_s": round(serial_wall, 2), "cpu_s": round(serial_cpu, 2)},
             "parallel": {"wall_s": round(window.wall_s, 2), "cpu_s": round(window.cpu_s, 2),
                          "machine_util": round(window.machine_util, 3), "processes": cores}}
 
@@ -122,7 +137,11 @@ def ocrmypdf_alone(pages: list[Path], out: Path, settings: Any, cores: int) -> d
     if done.returncode != 0:
         raise SystemExit(f"OCRmyPDF exited {done.returncode}:\n{done.stderr[-3000:]}")
     log.info("OCRmyPDF --jobs %d: %.1f s wall, %.1f s CPU", cores, window.wall_s, window.cpu_s)
+    from pipeline.ocr.text import page_texts
+
+    read = [(text, page_truth(page_spec(n))) for n, text in enumerate(page_texts(out / "ocr.pdf"), start=1)]
     return {"pages": len(pages), "wall_s": round(window.wall_s, 2), "cpu_s": round(window.cpu_s, 2),
+            "cer": error_rate(read),
             "machine_util": round(window.machine_util, 3), "jobs": cores, "argv": argv[2:-2],
             "kb_per_page": round((out / "ocr.pdf").stat().st_size / 1024 / len(pages), 1)}
 
@@ -133,6 +152,17 @@ def scanned_batch(folder: Path, pages: list[Path], doc_pages: int) -> Path:
     for index, page in enumerate(pages):
         copy(page, folder / f"ho-so-{index // doc_pages + 1:03d}" / f"page{index % doc_pages + 1}.png")
     return folder
+
+
+def stored_cer(inst: Instance, run: Any, doc_pages: int) -> float:
+    """The error rate of the stored page texts of ``run``'s archived documents (ho-so-NNN: pages from NNN)."""
+    from pipeline.archive import ArchiveStore
+
+    store, read = ArchiveStore(inst.settings().s3), []
+    for doc in run.archived:
+        first = (int(re.findall(r"ho-so-(\d+)", doc["source"])[-1]) - 1) * doc_pages
+        read += [(text, page_truth(page_spec(first + n))) for n, text in enumerate(store.page_texts(doc["id"]), 1)]
+    return error_rate(read)
 
 
 def born_digital_batch(folder: Path, first: int, count: int) -> Path:
@@ -147,7 +177,7 @@ def pipeline_runs(inst: Instance, pages: list[Path], args: argparse.Namespace, c
     log.info("warm-up (%d born-digital documents): %.1f s", cores, warm.wall_s)
 
     run = inst.ingest(scanned_batch(inst.intake / "scanned", pages, args.doc_pages))
-    results["pipeline"] = run.to_dict() | {"doc_pages": args.doc_pages}
+    results["pipeline"] = run.to_dict() | {"doc_pages": args.doc_pages, "cer": stored_cer(inst, run, args.doc_pages)}
     log.info("pipeline: %s", json.dumps(results["pipeline"]))
     default = inst.settings().scan.profile
     results["profiles"] = {default: inst.stored_kb_per_page(run) | {"how": "the pipeline run (worker)"}}
@@ -184,6 +214,7 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     raw_wall, raw_cpu = raw["serial"]["wall_s"] / raw["pages"], raw["serial"]["cpu_s"] / raw["pages"]
     raw_all = raw["parallel"]["wall_s"] / raw["pages"]
     out.append(("raw tesseract, one page at a time", f"{raw_wall:.2f} s wall, {raw_cpu:.2f} s CPU per page", "", ""))
+    out.append(("character error rate: raw tesseract", f"{raw['cer']:.2%}", "", ""))
     out.append((f"raw tesseract, {cores} at once", f"{raw_all:.2f} s wall per page, {60 / raw_all:.1f} pages/min, "
                 f"CPU {raw['parallel']['cpu_s'] / (raw['parallel']['wall_s'] * cores):.0%} of {cores} cores; machine "
                 f"{raw['parallel']['machine_util']:.0%}", "", ""))
@@ -191,6 +222,7 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         wall, cpu = ocr["wall_s"] / ocr["pages"], ocr["cpu_s"] / ocr["pages"]
         out.append((f"OCRmyPDF alone (--jobs {ocr['jobs']})", f"{wall:.2f} s wall ({wall / raw_all:.2f}×), "
                     f"{cpu:.2f} s CPU ({cpu / raw_cpu:.2f}×) per page", "", ""))
+        out.append(("character error rate: OCRmyPDF alone", f"{ocr['cer']:.2%}", "", ""))
     pipe = res.get("pipeline")
     if pipe and pipe["pages"]:
         wall, cpu = pipe["wall_s"] / pipe["pages"], pipe["cpu_s"] / pipe["pages"]
@@ -198,6 +230,8 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append(("pipeline, wall per page (ratio to raw, all cores)", f"{wall:.2f} s ({ratio:.2f}×)", "≤ 1.10×",
                     _verdict(ratio <= 1.10)))
         out.append(("pipeline, CPU per page, every process", f"{cpu:.2f} s ({cpu / raw_cpu:.2f}×)", "", ""))
+        out.append(("character error rate: pipeline (stored text)", f"{pipe['cer']:.2%} ({pipe['archived']} "
+                    f"documents)", "≤ 0.75%", _verdict(pipe["cer"] <= 0.0075)))
         out.append(("pipeline, pages per minute", f"{60 / wall:.1f} ({pipe['archived']}/{pipe['documents']} "
                     f"documents archived)", "", ""))
         out.append(("pipeline, mean CPU utilisation (ours; machine)",

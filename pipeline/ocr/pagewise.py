@@ -7,9 +7,9 @@ orientation of every page (0.5–1.3 s). Here:
 
 - Tesseract reads the page's own image (a JPEG as stored; anything else decoded once into an uncompressed PNM) and
   writes hOCR. Pages run ``jobs`` at a time (one Tesseract each, one OpenMP thread).
-- Skew is read from the hOCR's line baselines (Tesseract finds its lines on a tilted page anyway) and corrected by
-  turning the page's drawing, image and text layer together with one ``cm``: no pixel is resampled, the text stays
-  on its words.
+- Skew is found on a small copy before OCR (:mod:`pipeline.ocr.skew`: Tesseract loses whole pages tilted clockwise
+  by 2-3°) and Tesseract reads a levelled copy; the stored page keeps its pixels and its drawing is turned level by
+  one ``cm``, under the text layer (which was read level): no stored pixel is resampled, the text sits on its words.
 - Orientation is asked of Tesseract's OSD only for a page whose words came out poor (mean confidence under
   ``SUSPECT_CONFIDENCE``, or none): a page OSD finds turned is turned (pixels transposed, lossless) and OCR'd again,
   and kept turned only when its words are better.
@@ -26,8 +26,6 @@ import contextlib
 import contextvars
 import io
 import math
-import re
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from pipeline.ocr.hocr import mean_word_confidence, words
 from pipeline.ocr.images import MERGE_TIMEOUT_S
 from pipeline.ocr.profiles import reencode_images
 from pipeline.ocr.runner import ROTATE_THRESHOLD
+from pipeline.ocr.skew import level_copy
 from pipeline.ocr.slots import Slot
 from pipeline.ocr.types import OcrError
 from pipeline.tools import qpdf, tesseract
@@ -51,26 +50,22 @@ from pipeline.tools.run import ToolError
 
 SUSPECT_CONFIDENCE = 50.0  # below this mean word confidence a page's orientation is checked
 SUSPECT_SYLLABLES = 0.5  # ... or below this share of Vietnamese syllables (a turned page reads as garbage)
-MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0  # smaller is left alone; larger is not a tilt but a layout
-MIN_LINES = 3  # baselines needed before a skew is believed
 _DRAWING = {"q", "Q", "cm", "Do"}
 _TURN = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
-_LINE = re.compile(r"class=['\"]ocr_(?:line|header|caption|textfloat)['\"][^>]*?title=['\"]([^'\"]*)['\"]")
-_BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
-_BASELINE = re.compile(r"baseline (-?[\d.]+) (-?[\d.]+)")
 
 
 @dataclass
 class ScanPage:
     number: int  # 1-based
-    image: Path  # what Tesseract reads (maybe the input file itself: never written beside)
+    image: Path  # the page's pixels as stored, and what Tesseract reads when level (maybe the input file itself:
+    # never written beside)
     dpi: float
     work: Path  # the base name of what is written for this page, in the document's scratch folder
     hocr: Path | None = None
     layer: Path | None = None  # Tesseract's text-only PDF of the page
     confidence: float | None = None
     turned: int = 0  # degrees clockwise the pixels were turned to stand upright
-    skew: float = 0.0  # degrees the drawing was turned back
+    skew: float = 0.0  # degrees counter-clockwise the page's pixels are tilted (its drawing is turned back by as much)
 
 
 @dataclass
@@ -143,12 +138,21 @@ def _page_image(image: pikepdf.Object, base: Path) -> Path:
     return out
 
 
+def _read(image: Path, work: Path, dpi: float, language: str, timeout: float, deskew: bool
+          ) -> tuple[Path, Path, float]:
+    """(hOCR, text layer, tilt) of the page image ``image``, read level when ``deskew``."""
+    read, tilt = level_copy(image, dpi, work.with_name(work.name + "-level")) if deskew else (image, 0.0)
+    hocr, layer = tesseract.hocr(read, work, language, round(dpi), timeout)
+    if read != image:
+        read.unlink(missing_ok=True)
+    return hocr, layer, tilt
+
+
 def _ocr(page: ScanPage, language: str, timeout: float, rotate: bool, deskew: bool) -> None:
-    page.hocr, page.layer = tesseract.hocr(page.image, page.work, language, round(page.dpi), timeout)
+    page.hocr, page.layer, page.skew = _read(page.image, page.work, page.dpi, language, timeout, deskew)
     page.confidence = mean_word_confidence(page.hocr)
     if rotate and _suspect(page, language):
-        _try_turning(page, language, timeout)
-    page.skew = _skew(page.hocr) if deskew else 0.0
+        _try_turning(page, language, timeout, deskew)
 
 
 def _suspect(page: ScanPage, language: str) -> bool:
@@ -163,35 +167,19 @@ def _suspect(page: ScanPage, language: str) -> bool:
     return share is not None and share < SUSPECT_SYLLABLES
 
 
-def _try_turning(page: ScanPage, language: str, timeout: float) -> None:
+def _try_turning(page: ScanPage, language: str, timeout: float, deskew: bool) -> None:
     turn, confidence = tesseract.orientation(page.image, round(page.dpi), timeout)
     if turn not in _TURN or confidence < ROTATE_THRESHOLD:  # the OSD confidence OCRmyPDF is given too
         return
     turned = page.work.with_name(page.work.name + "-turned.png")
     with Image.open(page.image) as pixels:
         pixels.transpose(_TURN[turn]).save(turned, compress_level=1)
-    hocr, layer = tesseract.hocr(turned, page.work.with_name(page.work.name + "-turned"), language,
-                                 round(page.dpi), timeout)
+    hocr, layer, tilt = _read(turned, page.work.with_name(page.work.name + "-turned"), page.dpi, language,
+                              timeout, deskew)
     better = mean_word_confidence(hocr)
     if better is not None and (page.confidence is None or better > page.confidence):
         page.image, page.hocr, page.layer, page.confidence, page.turned = turned, hocr, layer, better, turn
-
-
-def _skew(hocr: Path) -> float:
-    """The page's tilt in degrees (positive: lines fall to the right), the median over its text lines at least a
-    quarter of the page wide; 0.0 when too few lines say or the tilt is too small or too large to be one."""
-    text = hocr.read_text(encoding="utf-8", errors="replace")
-    page = _BBOX.search(text)
-    width = int(page.group(3)) if page else 0
-    angles = []
-    for title in _LINE.findall(text):
-        box, baseline = _BBOX.search(title), _BASELINE.search(title)
-        if box and baseline and (int(box.group(3)) - int(box.group(1))) * 4 >= width:
-            angles.append(math.degrees(math.atan(float(baseline.group(1)))))
-    if len(angles) < MIN_LINES:
-        return 0.0
-    angle = statistics.median(angles)
-    return round(angle, 2) if MIN_SKEW_DEG <= abs(angle) <= MAX_SKEW_DEG else 0.0
+        page.skew = tilt
 
 
 def _upright(page: ScanPage) -> pikepdf.Pdf:
@@ -289,9 +277,9 @@ def assemble(source: Path, pages: list[ScanPage], out: Path, scratch: Path, prof
             target = pdf.pages[page.number - 1]
             if "/Thumb" in target.obj:  # a thumbnail the scanner drew: derived, and not checkable as PDF/A
                 del target.obj["/Thumb"]
+            if page.skew:  # the drawing turned level; then the text layer, read on the levelled copy, over it
+                _deskew(pdf, target, -page.skew)
             target.add_overlay(text.pages[page.number - 1], pikepdf.Rectangle(*target.mediabox))
-            if page.skew:
-                _deskew(pdf, target, page.skew)
         try:
             save_pdfa(pdf, out, f"{part}b", output_intent="sRGB")
         except PdfaError as exc:  # e.g. a CMYK scan: the caller turns to OCRmyPDF (Ghostscript converts colour)

@@ -11,9 +11,9 @@ from typing import Any
 import pikepdf
 from PIL import Image
 
-from bench._pages import born_digital_pdf, page_spec, retag, write_page
+from bench._pages import born_digital_pdf, page_spec, page_text, page_truth, retag, write_page
 from bench._procs import RssSampler, Window
-from bench.pipeline import report, rows
+from bench.pipeline import error_rate, report, rows
 
 BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass"
 
@@ -37,6 +37,13 @@ def test_a_page_image_and_its_retagged_copy(tmp_path: Path) -> None:
         dark = sum(page.histogram()[:128]) / (page.width * page.height)
         assert 0.02 < dark < 0.3  # a page of text, not a blank one
     assert path.read_bytes() != copy.read_bytes()  # … other bytes, so another document id
+
+
+def test_the_text_drawn_on_a_page_is_known_and_pooled_error_rates_weigh_by_length() -> None:
+    truth = page_truth(page_spec(6))
+    assert truth.startswith(page_text(6)[0]) and len(truth) > 1500  # the heading first, then a full page
+    assert error_rate([(truth, truth)]) == 0.0 and error_rate([("", truth)]) == 1.0
+    assert error_rate([("", "ab"), ("abcdefgh", "abcdefgh")]) == 0.2  # 2 edits over 10 characters, not (1 + 0) / 2
 
 
 def test_born_digital_letter_is_one_a4_page_with_text(tmp_path: Path) -> None:
@@ -71,11 +78,11 @@ def _results(**changes: Any) -> dict[str, Any]:
         "machine": {"cores": 2, "load_start": 0.3, "date": "2026-12-01 09:00 +0700", "tesseract": "5.3.0",
                     "ocrmypdf": "17.13.0"},
         "pages": {"count": 12, "dpi300": 10, "faded": 4},
-        "tesseract": {"pages": 12, "serial": {"wall_s": 18.0, "cpu_s": 17.4},
+        "tesseract": {"pages": 12, "cer": 0.3758, "serial": {"wall_s": 18.0, "cpu_s": 17.4},
                       "parallel": {"wall_s": 9.6, "cpu_s": 18.0, "machine_util": 0.97}},
-        "ocrmypdf": {"pages": 12, "wall_s": 36.0, "cpu_s": 64.8, "jobs": 2},
+        "ocrmypdf": {"pages": 12, "wall_s": 36.0, "cpu_s": 64.8, "jobs": 2, "cer": 0.0101},
         "pipeline": {"pages": 12, "wall_s": 10.2, "cpu_s": 19.0, "documents": 6, "archived": 6,
-                     "machine_util": 0.98},
+                     "machine_util": 0.98, "cer": 0.0017},
         "profiles": {"standard": {"kb_per_page": 280.0, "pages": 12}, "archival": {"kb_per_page": 4400.0, "pages": 12}},
         "born_digital": {"documents": 50, "archived": 50, "wall_s": 4.0, "cpu_s": 7.0},
         "big_scan": {"pages_asked": 500, "pages": 500, "archived": 1, "wall_s": 600.0,
@@ -92,19 +99,21 @@ def test_every_target_has_its_verdict() -> None:
     assert verdicts == {
         "pipeline, wall per page (ratio to raw, all cores)": "PASS",  # 0.85 s against 0.80 s: 1.06×
         "pipeline, mean CPU utilisation (ours; machine)": "PASS",  # 19.0 / (10.2 × 2) = 93%
+        "character error rate: pipeline (stored text)": "PASS",  # 0.17%
         "stored KB per page, standard": "PASS",
         "born-digital documents per second": "PASS",  # 12.5
         "500-page scan, peak memory, all ingest processes": "PASS",  # PSS 900 MB (RSS sum 1,200 MB)
         "500-page scan, peak RSS, largest process": "PASS",
     }
     text = report(_results())
+    assert "37.58%" in text and "1.01%" in text and "0.17% (6 documents)" in text
     assert "1.06×" in text and "12.50" in text and "93% of 2 cores" in text and "4,400 KB" in text
     assert "PSS 900 MB (RSS sum 1,200 MB; PSS 0 MB at the start)" in text
 
 
 def test_missed_targets_and_a_small_memory_run() -> None:
     slow = _results(pipeline={"pages": 12, "wall_s": 80.0, "cpu_s": 95.0, "documents": 6, "archived": 6,
-                              "machine_util": 1.0},
+                              "machine_util": 1.0, "cer": 0.0076},
                     profiles={"standard": {"kb_per_page": 4400.0, "pages": 12}},
                     born_digital={"documents": 50, "archived": 50, "wall_s": 52.0, "cpu_s": 80.0},
                     big_scan={"pages_asked": 20, "pages": 20, "archived": 1, "wall_s": 90.0,
@@ -112,6 +121,6 @@ def test_missed_targets_and_a_small_memory_run() -> None:
                                       "largest": "archive worker", "services_peak_mb": 280}})
     verdicts = [verdict for _figure, _value, target, verdict in rows(slow) if target]
     # 20 pages under 1 GiB say nothing of 500
-    assert verdicts == ["FAIL", "FAIL", "FAIL", "FAIL", "n/a (20 p.)", "n/a (20 p.)"]
+    assert verdicts == ["FAIL", "FAIL", "FAIL", "FAIL", "FAIL", "n/a (20 p.)", "n/a (20 p.)"]
     over = _results(big_scan=slow["big_scan"] | {"rss": slow["big_scan"]["rss"] | {"peak_total_pss_mb": 1100}})
     assert [verdict for *_, verdict in rows(over)[-3:-1]] == ["FAIL", "n/a (20 p.)"]
