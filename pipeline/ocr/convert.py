@@ -264,7 +264,7 @@ def _pagewise(request: OcrRequest, prepared: PreparedPdf, workdir: Path, scratch
     require_languages(language)
     pages = pagewise.ocr_pages(prepared.path, folder, language, request.jobs, request.timeout_s,
                                rotate=request.rotate_pages, deskew=request.deskew, files=files,
-                               slot_dir=request.slot_dir, slots=request.slots)
+                               slot_dir=request.slot_dir, slots=request.slots, profile=request.profile)
     output = workdir / OUTPUT_NAME
     output.unlink(missing_ok=True)
     assembled = pagewise.assemble(prepared.path, pages, output, folder, request.profile, request.pdfa_part)

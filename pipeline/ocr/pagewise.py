@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import io
 import math
 import time
@@ -40,7 +41,7 @@ from PIL import Image
 from pipeline.core.syllables import syllable_share
 from pipeline.ocr.hocr import mean_word_confidence, words
 from pipeline.ocr.images import MERGE_TIMEOUT_S
-from pipeline.ocr.profiles import reencode_images
+from pipeline.ocr.profiles import Encoded, encode_pixels, reencodable, reencode_images
 from pipeline.ocr.runner import ROTATE_THRESHOLD
 from pipeline.ocr.skew import level_copy
 from pipeline.ocr.slots import Slot
@@ -66,6 +67,16 @@ class ScanPage:
     confidence: float | None = None
     turned: int = 0  # degrees clockwise the pixels were turned to stand upright
     skew: float = 0.0  # degrees counter-clockwise the page's pixels are tilted (its drawing is turned back by as much)
+    store_mode: str | None = None  # the mode of the page's image when the storage profile re-encodes it
+    stored: tuple[Path, Encoded] | None = None  # its stored form, encoded beside OCR: (the data's file, the rest)
+
+
+@dataclass
+class _Reading:
+    hocr: Path
+    layer: Path
+    tilt: float
+    stored: tuple[Path, Encoded] | None
 
 
 @dataclass
@@ -138,21 +149,43 @@ def _page_image(image: pikepdf.Object, base: Path) -> Path:
     return out
 
 
-def _read(image: Path, work: Path, dpi: float, language: str, timeout: float, deskew: bool
-          ) -> tuple[Path, Path, float]:
-    """(hOCR, text layer, tilt) of the page image ``image``, read level when ``deskew``."""
-    read, tilt = level_copy(image, dpi, work.with_name(work.name + "-level")) if deskew else (image, 0.0)
-    hocr, layer = tesseract.hocr(read, work, language, round(dpi), timeout)
+def _read(image: Path, work: Path, page: ScanPage, language: str, timeout: float, deskew: bool, profile: str
+          ) -> _Reading:
+    """The page image ``image`` read by Tesseract, level when ``deskew``; decoded once, and then also encoded as
+    ``profile`` stores it, beside the OCR (on every core) rather than after it (one core, one document)."""
+    read, tilt, stored = image, 0.0, None
+    if deskew or page.store_mode:
+        with Image.open(image) as opened:
+            opened.load()
+            if page.store_mode and opened.mode == page.store_mode:
+                stored = _encoded(opened, profile, page.dpi, work.with_name(work.name + "-stored"))
+            if deskew:
+                pixels = opened if opened.mode in ("1", "L", "RGB") else opened.convert("RGB")
+                level, tilt = level_copy(pixels, page.dpi, work.with_name(work.name + "-level"))
+                read = level or image
+    hocr, layer = tesseract.hocr(read, work, language, round(page.dpi), timeout)
     if read != image:
         read.unlink(missing_ok=True)
-    return hocr, layer, tilt
+    return _Reading(hocr, layer, tilt, stored)
 
 
-def _ocr(page: ScanPage, language: str, timeout: float, rotate: bool, deskew: bool) -> None:
-    page.hocr, page.layer, page.skew = _read(page.image, page.work, page.dpi, language, timeout, deskew)
+def _encoded(pixels: Image.Image, profile: str, dpi: float, out: Path) -> tuple[Path, Encoded] | None:
+    """The pixels as ``profile`` stores them, their data in ``out`` (a 500-page scan would otherwise hold 120 MB
+    of it in memory); None when they cannot be encoded (the page keeps its lossless image, as profiles says)."""
+    try:
+        encoded = encode_pixels(pixels, profile, dpi)
+    except (OSError, ValueError):
+        return None
+    out.write_bytes(encoded.data)
+    return out, dataclasses.replace(encoded, data=b"")
+
+
+def _ocr(page: ScanPage, language: str, timeout: float, rotate: bool, deskew: bool, profile: str) -> None:
+    reading = _read(page.image, page.work, page, language, timeout, deskew, profile)
+    page.hocr, page.layer, page.skew, page.stored = reading.hocr, reading.layer, reading.tilt, reading.stored
     page.confidence = mean_word_confidence(page.hocr)
     if rotate and _suspect(page, language):
-        _try_turning(page, language, timeout, deskew)
+        _try_turning(page, language, timeout, deskew, profile)
 
 
 def _suspect(page: ScanPage, language: str) -> bool:
@@ -167,19 +200,20 @@ def _suspect(page: ScanPage, language: str) -> bool:
     return share is not None and share < SUSPECT_SYLLABLES
 
 
-def _try_turning(page: ScanPage, language: str, timeout: float, deskew: bool) -> None:
+def _try_turning(page: ScanPage, language: str, timeout: float, deskew: bool, profile: str) -> None:
     turn, confidence = tesseract.orientation(page.image, round(page.dpi), timeout)
     if turn not in _TURN or confidence < ROTATE_THRESHOLD:  # the OSD confidence OCRmyPDF is given too
         return
     turned = page.work.with_name(page.work.name + "-turned.png")
     with Image.open(page.image) as pixels:
         pixels.transpose(_TURN[turn]).save(turned, compress_level=1)
-    hocr, layer, tilt = _read(turned, page.work.with_name(page.work.name + "-turned"), page.dpi, language,
-                              timeout, deskew)
-    better = mean_word_confidence(hocr)
+    reading = _read(turned, page.work.with_name(page.work.name + "-turned"), page, language, timeout, deskew,
+                    profile)
+    better = mean_word_confidence(reading.hocr)
     if better is not None and (page.confidence is None or better > page.confidence):
-        page.image, page.hocr, page.layer, page.confidence, page.turned = turned, hocr, layer, better, turn
-        page.skew = tilt
+        page.image, page.hocr, page.layer, page.confidence, page.turned = turned, reading.hocr, reading.layer, \
+            better, turn
+        page.skew, page.stored = reading.tilt, reading.stored
 
 
 def _upright(page: ScanPage) -> pikepdf.Pdf:
@@ -203,10 +237,11 @@ def _deskew(pdf: pikepdf.Pdf, page: pikepdf.Page, degrees: float) -> None:
 
 def ocr_pages(source: Path, scratch: Path, language: str, jobs: int, timeout: float, *, rotate: bool,
               deskew: bool, files: list[Path | None] | None = None, slot_dir: Path | None = None,
-              slots: int = 1) -> list[ScanPage]:
+              slots: int = 1, profile: str = "archival") -> list[ScanPage]:
     """Every page of ``source`` OCR'd, ``jobs`` pages at a time, or with ``slot_dir`` up to ``slots`` at a time
     and each holding a machine-wide slot (:mod:`pipeline.ocr.slots`). ``files`` may name, per page, the image file
-    the page was made from (read by Tesseract as it is when its size matches; else taken out of the PDF)."""
+    the page was made from (read by Tesseract as it is when its size matches; else taken out of the PDF). Each
+    page's image is also encoded as the storage ``profile`` says, for :func:`assemble`."""
     pages = []
     with pikepdf.open(source) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
@@ -217,7 +252,8 @@ def ocr_pages(source: Path, scratch: Path, language: str, jobs: int, timeout: fl
             given = files[number - 1] if files and len(files) == len(pdf.pages) else None
             if given is None or _size(given) != (int(image.Width), int(image.Height)):
                 given = _page_image(image, scratch / f"p{number:05d}")
-            pages.append(ScanPage(number, given, int(image.Width) * 72.0 / width, scratch / f"ocr{number:05d}"))
+            pages.append(ScanPage(number, given, int(image.Width) * 72.0 / width, scratch / f"ocr{number:05d}",
+                                  store_mode=reencodable(image) if profile != "archival" else None))
     deadline = time.monotonic() + timeout  # for the whole document, as OCRmyPDF's run had
 
     def one(page: ScanPage) -> None:
@@ -225,7 +261,7 @@ def ocr_pages(source: Path, scratch: Path, language: str, jobs: int, timeout: fl
         if left <= 0:
             raise TimeoutError
         with Slot(slot_dir, slots, page.number):
-            _ocr(page, language, max(0.1, deadline - time.monotonic()), rotate, deskew)
+            _ocr(page, language, max(0.1, deadline - time.monotonic()), rotate, deskew, profile)
 
     at_once = min(len(pages), max(1, slots if slot_dir is not None else jobs))
     with ThreadPoolExecutor(max_workers=at_once) as pool:  # each thread in a copy of our context (TMPDIR)
@@ -272,7 +308,9 @@ def assemble(source: Path, pages: list[ScanPage], out: Path, scratch: Path, prof
                 upright = opened.enter_context(_upright(page))
                 pdf.pages[page.number - 1] = upright.pages[0]
                 notes.append(f"page {page.number}: turned {page.turned}° to stand upright (Tesseract OSD)")
-        stored = reencode_images(pdf, profile, range(1, len(pages) + 1))  # before the drawing is turned
+        ready = {page.number: dataclasses.replace(page.stored[1], data=page.stored[0].read_bytes())
+                 for page in pages if page.stored is not None}
+        stored = reencode_images(pdf, profile, range(1, len(pages) + 1), ready)  # before the drawing is turned
         for page in pages:
             target = pdf.pages[page.number - 1]
             if "/Thumb" in target.obj:  # a thumbnail the scanner drew: derived, and not checkable as PDF/A

@@ -53,7 +53,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
@@ -135,8 +135,10 @@ def store_page_images(pdf_path: Path, profile: str, pages: Collection[int]) -> S
     return stored
 
 
-def reencode_images(pdf: pikepdf.Pdf, profile: str, pages: Collection[int]) -> Stored:
-    """:func:`store_page_images` on an open PDF (saved by the caller)."""
+def reencode_images(pdf: pikepdf.Pdf, profile: str, pages: Collection[int],
+                    ready: Mapping[int, Encoded] | None = None) -> Stored:
+    """:func:`store_page_images` on an open PDF (saved by the caller). ``ready``: pages whose only image was already
+    encoded from the same pixels (the scanned road does it beside OCR, from the pixels it read)."""
     check_profile(profile)
     stored = Stored(profile)
     if profile == "archival" or not pages:
@@ -152,7 +154,11 @@ def reencode_images(pdf: pikepdf.Pdf, profile: str, pages: Collection[int]) -> S
             if image.objgen in others or image.objgen in done:
                 continue
             done.add(image.objgen)
-            _reencode(image, stored, profile, dpi.get(image.objgen))
+            made = ready.get(number) if ready and len(page.get_images()) == 1 else None
+            if made is not None and made.mode == reencodable(image) and made.source == (image.Width, image.Height):
+                put_encoded(image, made, stored)
+            else:
+                _reencode(image, stored, profile, dpi.get(image.objgen))
     return stored
 
 
@@ -176,17 +182,24 @@ def _components(image: pikepdf.Object) -> int:
     return 0
 
 
-def _pixels(image: pikepdf.Object) -> Image.Image | None:
-    """The image as Pillow sees it ("L", "RGB" or "1"), or None when it is not one this module re-encodes."""
+def reencodable(image: pikepdf.Object) -> str | None:
+    """The Pillow mode ("L", "RGB" or "1") of an image this module re-encodes, from its dictionary alone; None for
+    one it leaves alone (a mask, lossy or fax already, 16-bit, indexed, …)."""
     if image.get("/ImageMask", False) or any(key in image for key in ("/SMask", "/Mask", "/Decode", "/SMaskInData")):
         return None
     filters = _filters(image)
     if any(f in _KEPT_FILTERS for f in filters) or not set(filters) <= _GENERIC_FILTERS:
         return None
     bits, components = int(image.get("/BitsPerComponent", 0)), _components(image)
-    mode = {(8, 1): "L", (8, 3): "RGB", (1, 1): "1"}.get((bits, components))
+    return {(8, 1): "L", (8, 3): "RGB", (1, 1): "1"}.get((bits, components))
+
+
+def _pixels(image: pikepdf.Object) -> Image.Image | None:
+    """The image as Pillow sees it ("L", "RGB" or "1"), or None when it is not one this module re-encodes."""
+    mode = reencodable(image)
     if mode is None:
         return None
+    components = 3 if mode == "RGB" else 1
     width, height = int(image.Width), int(image.Height)
     try:
         data = image.read_bytes()
@@ -209,31 +222,55 @@ def _reencode(image: pikepdf.Object, stored: Stored, profile: str, dpi: float | 
 
 def _encode(image: pikepdf.Object, stored: Stored, profile: str, dpi: float | None) -> None:
     pixels = _pixels(image)
-    if pixels is None:
-        return
-    before = len(image.read_raw_bytes())
+    if pixels is not None:
+        put_encoded(image, encode_pixels(pixels, profile, dpi), stored)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An image as a profile stores it: JPEG (``quality``) or CCITT G4 (``g4_parms``), maybe resampled; ``mode``
+    and ``source`` (width, height) are those of the pixels it was made from."""
+
+    data: bytes
+    mode: str
+    source: tuple[int, int]
+    width: int
+    height: int
+    quality: int | None = None
+    resampled_dpi: float | None = None
+    g4_parms: pikepdf.Dictionary | None = None
+
+
+def encode_pixels(pixels: Image.Image, profile: str, dpi: float | None) -> Encoded:
+    """``pixels`` ("L", "RGB" or "1") as ``profile`` stores them (not archival), shown at ``dpi`` (None: unknown)."""
     if pixels.mode == "1":  # bitonal: G4 keeps every pixel, whatever the profile
         data, parms = _g4(pixels)
-        if len(data) >= before:
-            return
-        image.write(data, filter=pikepdf.Name.CCITTFaxDecode, decode_parms=parms)
+        return Encoded(data, "1", pixels.size, pixels.width, pixels.height, g4_parms=parms)
+    shown = dpi or _ASSUMED_DPI
+    budget = BUDGET[profile] * (pixels.width / shown) * (pixels.height / shown)
+    target = STORED_DPI.get(profile) if dpi is not None else None
+    small, data, quality, stored_dpi = _jpeg_within(pixels, budget, dpi, target)
+    return Encoded(data, pixels.mode, pixels.size, small.width, small.height, quality, stored_dpi)
+
+
+def put_encoded(image: pikepdf.Object, encoded: Encoded, stored: Stored) -> None:
+    """``encoded`` written into ``image``'s stream when it is smaller than what the stream holds."""
+    before = len(image.read_raw_bytes())
+    if len(encoded.data) >= before:
+        return
+    if encoded.g4_parms is not None:
+        image.write(encoded.data, filter=pikepdf.Name.CCITTFaxDecode, decode_parms=encoded.g4_parms)
         stored.g4 += 1
     else:
-        shown = dpi or _ASSUMED_DPI
-        budget = BUDGET[profile] * (pixels.width / shown) * (pixels.height / shown)
-        target = STORED_DPI.get(profile) if dpi is not None else None
-        small, data, quality, stored_dpi = _jpeg_within(pixels, budget, dpi, target)
-        if len(data) >= before:
-            return
-        image.write(data, filter=pikepdf.Name.DCTDecode)
+        image.write(encoded.data, filter=pikepdf.Name.DCTDecode)
         if "/DecodeParms" in image:
             del image["/DecodeParms"]
-        image.Width, image.Height = small.width, small.height
-        stored.jpeg.append(quality)
-        if stored_dpi is not None:
-            stored.resampled.append(round(stored_dpi))
+        image.Width, image.Height = encoded.width, encoded.height
+        stored.jpeg.append(encoded.quality or 0)
+        if encoded.resampled_dpi is not None:
+            stored.resampled.append(round(encoded.resampled_dpi))
     stored.before += before
-    stored.after += len(data)
+    stored.after += len(encoded.data)
 
 
 def _resampled(pixels: Image.Image, dpi: float, to_dpi: float) -> Image.Image:

@@ -66,16 +66,13 @@ def tilt(pixels: Image.Image, dpi: float) -> float:
     return round(angle, 2)
 
 
-def level_copy(image: Path, dpi: float, out_base: Path) -> tuple[Path, float]:
-    """(what Tesseract should read, the page's tilt): ``image`` itself and 0.0 when it is level, else a levelled
-    copy at ``out_base``.pnm (uncompressed: Tesseract reads it without decoding) and the tilt."""
-    with Image.open(image) as opened:
-        opened.load()
-        pixels = opened if opened.mode in ("1", "L", "RGB") else opened.convert("RGB")
-        degrees = tilt(pixels, dpi)
-        if not degrees:
-            return image, 0.0
-        white = (255, 255, 255) if pixels.mode == "RGB" else 255
-        out = out_base.with_suffix(".pnm")
-        pixels.rotate(-degrees, resample=Image.Resampling.BILINEAR, fillcolor=white).save(out)
-        return out, degrees
+def level_copy(pixels: Image.Image, dpi: float, out_base: Path) -> tuple[Path | None, float]:
+    """(a levelled copy for Tesseract, the page's tilt) of a page's ``pixels`` ("1", "L" or "RGB"): (None, 0.0)
+    when it is level, else the copy written to ``out_base``.pnm (uncompressed: Tesseract reads it undecoded)."""
+    degrees = tilt(pixels, dpi)
+    if not degrees:
+        return None, 0.0
+    white = (255, 255, 255) if pixels.mode == "RGB" else 255
+    out = out_base.with_suffix(".pnm")
+    pixels.rotate(-degrees, resample=Image.Resampling.BILINEAR, fillcolor=white).save(out)
+    return out, degrees

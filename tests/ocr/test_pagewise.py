@@ -182,3 +182,30 @@ def test_a_page_whose_drawing_cannot_be_read_is_left_to_the_ladder(tmp_path: Pat
         page.MediaBox = [0, 0, 0, 0]  # and a page of no size
         pdf.save(scan)
     assert not pagewise.eligible(scan)  # no exception: the other road decides
+
+
+@pytest.mark.parametrize("turn", [0, 180])
+def test_pages_encoded_beside_ocr_are_stored_as_the_profile_would_after_it(tmp_path: Path, turn: int) -> None:
+    """The standard profile's JPEG, made in the OCR threads from the pixels Tesseract's copy came from, is byte for
+    byte the one re-encoding the assembled PDF's image makes (an upside-down page: from the turned pixels)."""
+    page = tmp_path / "in" / "page1.png"
+    page.parent.mkdir()
+    render_page(TEXT, dpi=300, rotate_deg=1.5, seed=8).rotate(turn).save(page, dpi=(300, 300))
+    scan = make_scanned_pdf([page], tmp_path / "scan.pdf")
+    outputs = []
+    for early in (True, False):
+        scratch = tmp_path / f"scratch-{early}"
+        scratch.mkdir()
+        pages = pagewise.ocr_pages(scan, scratch, "vie", 1, 120, rotate=True, deskew=True, files=[page],
+                                   profile="standard")
+        assert (pages[0].stored is not None) is True and pages[0].turned == turn
+        if not early:
+            pages[0].stored = None  # the profile's own pass over the assembled PDF
+        out = tmp_path / f"out-{early}.pdf"
+        notes = pagewise.assemble(scan, pages, out, scratch, "standard", "2").notes
+        assert any("storage profile standard: page images stored 1 as JPEG" in note for note in notes), notes
+        with pikepdf.open(out) as pdf:
+            (image,) = pdf.pages[0].images.values()
+            assert image.Filter == pikepdf.Name.DCTDecode
+            outputs.append(image.read_raw_bytes())
+    assert outputs[0] == outputs[1]
