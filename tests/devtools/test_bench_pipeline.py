@@ -78,7 +78,8 @@ def _results(**changes: Any) -> dict[str, Any]:
         "machine": {"cores": 2, "load_start": 0.3, "date": "2026-12-01 09:00 +0700", "tesseract": "5.3.0",
                     "ocrmypdf": "17.13.0"},
         "pages": {"count": 12, "dpi300": 10, "faded": 4},
-        "tesseract": {"pages": 12, "cer": 0.3758, "serial": {"wall_s": 18.0, "cpu_s": 17.4},
+        "tesseract": {"pages": 12, "cer": 0.3758, "levelled": {"wall_s": 27.6, "cpu_s": 27.0, "cer": 0.0017},
+                      "serial": {"wall_s": 18.0, "cpu_s": 17.4},
                       "parallel": {"wall_s": 9.6, "cpu_s": 18.0, "machine_util": 0.97}},
         "ocrmypdf": {"pages": 12, "wall_s": 36.0, "cpu_s": 64.8, "jobs": 2, "cer": 0.0101},
         "pipeline": {"pages": 12, "wall_s": 10.2, "cpu_s": 19.0, "documents": 6, "archived": 6,
@@ -106,6 +107,7 @@ def test_every_target_has_its_verdict() -> None:
         "500-page scan, peak RSS, largest process": "PASS",
     }
     text = report(_results())
+    assert "2.30 s wall, 2.25 s CPU per page; error rate 0.17%" in text and "(1.09×; 0.70× levelled)" in text
     assert "37.58%" in text and "1.01%" in text and "0.17% (6 documents)" in text
     assert "1.06×" in text and "12.50" in text and "93% of 2 cores" in text and "4,400 KB" in text
     assert "PSS 900 MB (RSS sum 1,200 MB; PSS 0 MB at the start)" in text
