@@ -28,6 +28,7 @@ import dataclasses
 import io
 import math
 import time
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -180,6 +181,24 @@ def _encoded(pixels: Image.Image, profile: str, dpi: float, out: Path) -> tuple[
     return out, dataclasses.replace(encoded, data=b"")
 
 
+class _Spilled(Mapping[int, Encoded]):
+    """Pages' stored images read from their files one at a time, as they are written into the PDF (all at once,
+    a 500-page scan's would sit in memory twice over while pikepdf holds them too)."""
+
+    def __init__(self, spilled: dict[int, tuple[Path, Encoded]]) -> None:
+        self._spilled = spilled
+
+    def __getitem__(self, number: int) -> Encoded:
+        path, encoded = self._spilled[number]
+        return dataclasses.replace(encoded, data=path.read_bytes())
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._spilled)
+
+    def __len__(self) -> int:
+        return len(self._spilled)
+
+
 def _ocr(page: ScanPage, language: str, timeout: float, rotate: bool, deskew: bool, profile: str) -> None:
     reading = _read(page.image, page.work, page, language, timeout, deskew, profile)
     page.hocr, page.layer, page.skew, page.stored = reading.hocr, reading.layer, reading.tilt, reading.stored
@@ -308,8 +327,7 @@ def assemble(source: Path, pages: list[ScanPage], out: Path, scratch: Path, prof
                 upright = opened.enter_context(_upright(page))
                 pdf.pages[page.number - 1] = upright.pages[0]
                 notes.append(f"page {page.number}: turned {page.turned}° to stand upright (Tesseract OSD)")
-        ready = {page.number: dataclasses.replace(page.stored[1], data=page.stored[0].read_bytes())
-                 for page in pages if page.stored is not None}
+        ready = _Spilled({page.number: page.stored for page in pages if page.stored is not None})
         stored = reencode_images(pdf, profile, range(1, len(pages) + 1), ready)  # before the drawing is turned
         for page in pages:
             target = pdf.pages[page.number - 1]
