@@ -68,7 +68,8 @@ def error_rate(pairs: list[tuple[str, str]]) -> float:
     """Character error rate over many pages: edits over characters, (read, truth) pairs pooled."""
     edits = chars = 0
     for got, truth in pairs:
-        edits, chars = edits + levenshtein(normalise(got), normalise(truth)), chars + len(normalise(truth))
+        expected = normalise(truth)
+        edits, chars = edits + levenshtein(normalise(got), expected), chars + len(expected)
     return round(edits / max(1, chars), 5)
 
 
